@@ -1,0 +1,70 @@
+import type { HttpFunction } from '@google-cloud/functions-framework';
+import type { ResolvedServiceConfig } from '../config/service-config.js';
+import type { ModuleName } from '../modules/catalogue.js';
+import type { RuntimeEnv } from './limits.js';
+import { docsPage, openApiDocument } from './openapi.js';
+import { requestBody } from './request-body.js';
+import { log, ServiceEndpoint, toApiError } from './service-endpoint.js';
+
+/**
+ * An HTTP function over one or more services. `mounted: false` serves one service at the root (a
+ * Knative function); `mounted: true` serves each under `/{service}` (the all-in-one server, and an
+ * ingress in front of many functions).
+ */
+export interface FunctionHandler {
+  handler: HttpFunction;
+  ready: Promise<void>;
+  endpoints: ServiceEndpoint[];
+}
+
+export function createFunctionHandler(configs: ResolvedServiceConfig[], limits: RuntimeEnv, mounted: boolean): FunctionHandler {
+  const endpoints = configs.map((c) => new ServiceEndpoint(c, limits));
+  const byService = new Map(endpoints.map((e) => [e.service, e]));
+  const mounts = endpoints.map((e) => ({ prefix: mounted ? `/${e.service}` : '', module: e.config.module as ModuleName }));
+  let openapi: Record<string, unknown> | undefined;
+  const ready = Promise.all(endpoints.map((e) => e.ready)).then(() => undefined);
+
+  const handler: HttpFunction = async (req, res) => {
+    try {
+      const path = (req.path || '/').replace(/\/+$/, '') || '/';
+      const method = req.method ?? 'GET';
+      if (method === 'GET' || method === 'HEAD') {
+        if (path === '/openapi.json') {
+          openapi ??= openApiDocument(mounts, limits.MAX_OBJECTS);
+          res.status(200).json(openapi);
+          return;
+        }
+        if (path === '/docs') {
+          openapi ??= openApiDocument(mounts, limits.MAX_OBJECTS);
+          res.status(200).type('html').send(docsPage(openapi));
+          return;
+        }
+        if (path === '/health' && (mounted || endpoints.length !== 1)) {
+          const services = Object.fromEntries(endpoints.map((e) => [e.service, e.health().body]));
+          const ok = endpoints.every((e) => e.health().status === 200);
+          res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'loading', services });
+          return;
+        }
+      }
+      let endpoint: ServiceEndpoint | undefined;
+      let rest = path;
+      if (mounted) {
+        const m = /^\/([^/]+)(\/.*)?$/.exec(path);
+        endpoint = m ? byService.get(m[1]) : undefined;
+        rest = m?.[2] ?? '/';
+      } else {
+        endpoint = endpoints[0];
+      }
+      if (!endpoint) {
+        res.status(404).json({ detail: `Not Found: no service at ${path.split('/').slice(0, 2).join('/')}; services: ${[...byService.keys()].join(', ')}` });
+        return;
+      }
+      await endpoint.handle(req, res, rest, requestBody(req));
+    } catch (error) {
+      const apiError = toApiError(error, 'router');
+      if (!res.headersSent) res.status(apiError.status).json(apiError.body);
+      else log('error', 'response failed after headers were sent');
+    }
+  };
+  return { handler, ready, endpoints };
+}

@@ -1,0 +1,49 @@
+import type { Server } from 'node:http';
+import { getTestServer } from '@google-cloud/functions-framework/testing';
+import { Admission } from './admission.js';
+import { gate } from './gate.js';
+import type { RuntimeEnv } from './limits.js';
+import { log } from './service-endpoint.js';
+
+/**
+ * Serves a registered functions-framework function: the framework's own express server with our gate
+ * in front of it (limits, admission, auth), and a graceful SIGTERM: stop accepting, let in-flight
+ * requests finish (up to SHUTDOWN_GRACE_MS), exit 0.
+ */
+export function launch(target: string, limits: RuntimeEnv, ready: Promise<void>): Promise<Server> {
+  const server = getTestServer(target);
+  const [app] = server.listeners('request') as Parameters<typeof gate>[0][];
+  server.removeAllListeners('request');
+  const admission = new Admission(limits.MAX_CONCURRENT_REQUESTS, limits.MAX_QUEUED_REQUESTS);
+  server.on('request', gate(app, limits, admission));
+  server.requestTimeout = limits.REQUEST_TIMEOUT_MS + 10_000;
+  server.headersTimeout = 20_000;
+  server.keepAliveTimeout = 65_000;
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log('info', `${signal}: closing; ${admission.inFlight} request(s) in flight`);
+    const timer = setTimeout(() => {
+      log('warn', `shutdown grace of ${limits.SHUTDOWN_GRACE_MS} ms passed with requests in flight; exiting`);
+      process.exit(0);
+    }, limits.SHUTDOWN_GRACE_MS);
+    timer.unref();
+    server.close(() => process.exit(0));
+    server.closeIdleConnections();
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(limits.PORT, () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : limits.PORT;
+      log('info', `${target}: listening on port ${port}`);
+      void ready.then(() => log('info', `${target}: ready`));
+      resolve(server);
+    });
+  });
+}

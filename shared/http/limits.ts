@@ -1,0 +1,33 @@
+import { z } from 'zod';
+
+const int = (def: number, min: number) => z.coerce.number().int().min(min).default(def);
+
+/**
+ * Per-process limits, from env (documented in the README). Defaults fit a 512 MiB container: a 40 MP
+ * image decodes to 120 MB of RGB, and at most two requests decode at once.
+ */
+export const RuntimeEnv = z.object({
+  PORT: int(8080, 0),
+  /** MB; bodies over it get 413 before they are read in full. */
+  MAX_BODY_SIZE: z.coerce.number().positive().default(20),
+  MAX_IMAGE_PIXELS: int(40_000_000, 1),
+  MAX_OBJECTS: int(1000, 1),
+  REQUEST_TIMEOUT_MS: int(30_000, 100),
+  /** Requests processed at once; the rest wait in a bounded queue, beyond which 503 + Retry-After. */
+  MAX_CONCURRENT_REQUESTS: int(2, 1),
+  MAX_QUEUED_REQUESTS: int(32, 0),
+  /** If set, every route but /health needs `Authorization: Bearer <token>`. */
+  API_TOKEN: z.string().min(1).optional(),
+  /** Milliseconds a SIGTERM waits for in-flight requests before the process exits anyway. */
+  SHUTDOWN_GRACE_MS: int(25_000, 0),
+});
+export type RuntimeEnv = z.infer<typeof RuntimeEnv>;
+
+export function readRuntimeEnv(env: NodeJS.ProcessEnv = process.env): RuntimeEnv {
+  const parsed = RuntimeEnv.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new Error(`env ${issue.path.join('.')}: ${issue.message}`);
+  }
+  return parsed.data;
+}

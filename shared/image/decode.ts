@@ -1,0 +1,70 @@
+import sharp, { type Metadata } from 'sharp';
+import { ApiError, Messages } from '../contract/errors.js';
+import { BmpError, bmpSize, decodeBmp, isBmp } from './bmp.js';
+import type { RgbImage } from './rgb-image.js';
+
+export interface DecodeLimits {
+  /** Largest width × height accepted; decompression bombs are refused before pixels are allocated. */
+  maxPixels: number;
+}
+
+/** Formats decoded by libvips that the API accepts (the contract's JPEG/PNG, plus WebP, TIFF, GIF's first frame). */
+const ACCEPTED = new Set(['jpeg', 'png', 'webp', 'tiff', 'gif']);
+
+sharp.cache(false); // every request decodes a different image; libvips' operation cache would only hold memory
+
+function tooLarge(width: number, height: number, limits: DecodeLimits): ApiError {
+  return new ApiError(
+    400,
+    `Image is too large: ${width}×${height} = ${width * height} pixels exceeds the limit of ${limits.maxPixels} (MAX_IMAGE_PIXELS)`,
+  );
+}
+
+/**
+ * Encoded bytes → 8-bit sRGB pixels with EXIF orientation applied, alpha flattened onto white and
+ * grey, CMYK or 16-bit input converted. Everything that cannot be decoded is the contract's
+ * "format not supported" error; nothing here writes the image anywhere.
+ */
+export async function decodeImage(bytes: Uint8Array, limits: DecodeLimits): Promise<RgbImage> {
+  const buffer = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (isBmp(buffer)) {
+    try {
+      const { width, height } = bmpSize(buffer);
+      if (width * height > limits.maxPixels) throw tooLarge(width, height, limits);
+      return decodeBmp(buffer);
+    } catch (error) {
+      if (error instanceof BmpError) throw new ApiError(400, Messages.badFormat);
+      throw error;
+    }
+  }
+
+  let meta: Metadata;
+  try {
+    meta = await sharp(buffer, { limitInputPixels: false }).metadata();
+  } catch {
+    throw new ApiError(400, Messages.badFormat);
+  }
+  if (!meta.format || !ACCEPTED.has(meta.format)) throw new ApiError(400, Messages.badFormat);
+  const width = meta.width ?? 0;
+  const height = meta.pageHeight ?? meta.height ?? 0;
+  if (width <= 0 || height <= 0) throw new ApiError(400, Messages.badFormat);
+  if (width * height > limits.maxPixels) throw tooLarge(width, height, limits);
+
+  try {
+    const { data, info } = await sharp(buffer, {
+      limitInputPixels: limits.maxPixels,
+      failOn: 'error', // a truncated file is an error, not a half-grey image
+      pages: 1,
+    })
+      .autoOrient()
+      .flatten({ background: { r: 255, g: 255, b: 255 } })
+      .toColourspace('srgb')
+      .removeAlpha()
+      .raw({ depth: 'uchar' })
+      .toBuffer({ resolveWithObject: true });
+    if (info.channels !== 3) throw new Error(`unexpected channel count ${info.channels}`);
+    return { data, width: info.width, height: info.height };
+  } catch {
+    throw new ApiError(400, Messages.badFormat);
+  }
+}

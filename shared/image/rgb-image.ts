@@ -1,0 +1,9 @@
+/**
+ * The one pixel representation the blocks share: 8-bit RGB, row-major, 3 bytes a pixel, decoded once
+ * per request. Blocks read from it with typed-array loops; nothing copies it.
+ */
+export interface RgbImage {
+  readonly data: Uint8Array;
+  readonly width: number;
+  readonly height: number;
+}

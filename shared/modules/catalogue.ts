@@ -1,0 +1,70 @@
+import { z } from 'zod';
+import type { Role } from '../config/config-object.js';
+
+/**
+ * What every module is, without loading any model: its service, the config objects it takes (with the
+ * default file for each role) and the additional variables it accepts. Config validation, the Knative
+ * generator and the HTTP layer read this; the pipelines themselves live beside it in shared/modules/.
+ */
+export interface ModuleInfo {
+  service: ServiceName;
+  /** Roles this module needs, with the config object used when the values file names none. */
+  configs: Partial<Record<Role, string>>;
+  variables: z.ZodObject;
+  /** `$image` required on process/sample (the matcher works from templates alone). */
+  imageRequired: boolean;
+  summary: string;
+}
+
+export const ServiceNames = [
+  'face-detector-face-fitter',
+  'body-detector',
+  'age-estimator',
+  'gender-estimator',
+  'emotion-estimator',
+  'mask-estimator',
+  'face-detector-liveness-estimator',
+  'verify-matcher',
+  'face-detector-template-extractor',
+  'quality-assessment-estimator',
+] as const;
+export type ServiceName = (typeof ServiceNames)[number];
+
+const CAPTURER = 'common_capturer_uld_fda.xml';
+const RECOGNIZER = 'method12v50_recognizer.xml';
+const LIVENESS = 'liveness_2d_estimator_v3.xml';
+const none = z.strictObject({});
+
+export const Modules = {
+  'face-detector-face-fitter': {
+    service: 'face-detector-face-fitter',
+    configs: { capturer: CAPTURER },
+    variables: none,
+    imageRequired: true,
+    summary: 'Faces: bbox, 21 fda keypoints, eye centres, head angles',
+  },
+  'face-detector-template-extractor': {
+    service: 'face-detector-template-extractor',
+    configs: { capturer: CAPTURER, recognizer: RECOGNIZER },
+    variables: none,
+    imageRequired: true,
+    summary: 'Faces as the detector returns them, plus $template and template_size',
+  },
+  'verify-matcher': {
+    service: 'verify-matcher',
+    configs: { capturer: CAPTURER, recognizer: RECOGNIZER },
+    variables: none,
+    imageRequired: false,
+    summary: 'Compares the first two face templates: distance, fa_r, fr_r, score',
+  },
+} satisfies Record<string, ModuleInfo>;
+
+export type ModuleName = keyof typeof Modules;
+export const ModuleNames = Object.keys(Modules) as ModuleName[];
+
+export function modulesOfService(service: ServiceName): ModuleName[] {
+  return ModuleNames.filter((m) => Modules[m].service === service);
+}
+
+export const isModuleName = (name: string): name is ModuleName => Object.hasOwn(Modules, name);
+export const isServiceName = (name: string): name is ServiceName => (ServiceNames as readonly string[]).includes(name);
