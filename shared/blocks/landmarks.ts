@@ -59,9 +59,11 @@ export const FDA_FROM_IBUG: readonly (readonly number[])[] = [
   [22], [24], [26], // right_eye_brow_left, _up, _right
   [36], [37, 38, 40, 41], [39], // left_eye_left, left_eye (centre), left_eye_right
   [42], [43, 44, 46, 47], [45], // right_eye_left, right_eye (centre), right_eye_right
-  [2], // left_ear_bottom: the jaw contour at the ear lobe's height
+  // *_ear_bottom: where the lobe meets the jaw. iBUG has no ear points; the jaw contour's 4th point from
+  // the top (at the nostrils' height) is the nearest, and stays on the face when it turns.
+  [3], // left_ear_bottom
   [31], [30], [35], // nose_left, nose (tip), nose_right
-  [14], // right_ear_bottom
+  [13], // right_ear_bottom
   [48], [51, 57], [54], // mouth_left, mouth (centre of the outer lips), mouth_right
   [8], // chin
 ];

@@ -36,11 +36,13 @@ export class ApiError extends Error {
 export const badRequest = (message: string) => new ApiError(400, message);
 
 /** zod issues → the contract's 422 body, with `loc` rooted at "body" as the original's FastAPI does. */
-export function validationError(error: z.ZodError, root: (string | number)[] = ['body']): ApiError {
+export function validationError(error: z.ZodError, input: unknown, root: (string | number)[] = ['body']): ApiError {
+  const valueAt = (path: PropertyKey[]) =>
+    path.reduce<unknown>((v, k) => (v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined), input);
   const issues: ValidationIssue[] = error.issues.slice(0, 20).map((issue) => ({
     loc: [...root, ...issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p))],
     msg: issue.message,
-    type: issue.code === 'invalid_type' && issue.message.includes('received undefined') ? 'missing' : issue.code,
+    type: issue.code === 'invalid_type' && valueAt(issue.path) === undefined ? 'missing' : issue.code,
   }));
   return new ApiError(422, issues);
 }

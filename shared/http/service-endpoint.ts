@@ -123,7 +123,7 @@ export class ServiceEndpoint {
 
   private parseSample(data: unknown): Json {
     const parsed = this.schema.safeParse(data);
-    if (!parsed.success) throw validationError(parsed.error);
+    if (!parsed.success) throw validationError(parsed.error, data);
     return parsed.data as Json;
   }
 
