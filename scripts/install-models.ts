@@ -37,8 +37,7 @@ async function materialise(entry: ModelEntry): Promise<'cached' | 'copied' | 'co
   let bytes: Uint8Array;
   if (entry.convert === 'tfjs-graph') {
     // Loaded only when a converted model is stale: converting pulls in protobuf code the copy path never needs.
-    const converter = './tfjs-to-onnx/convert.js';
-    const { convertGraphModel } = (await import(converter)) as { convertGraphModel: (path: string) => Uint8Array };
+    const { convertGraphModel } = await import('./tfjs-to-onnx/convert.js');
     bytes = convertGraphModel(join(dir, entry.sources[0].file));
   } else {
     bytes = readFileSync(join(dir, entry.sources[0].file));

@@ -17,6 +17,7 @@ export const CapturerParams = z.strictObject({
   nms_iou_threshold: z.number().min(0).max(1),
   min_size: z.number().int().min(0),
   precision_level: z.number().int().min(1).max(3),
+  tile_score_threshold: z.number().min(0).max(1),
   max_faces: z.number().int().min(1).max(1000),
   angles: z.enum(['pose', 'geometry']),
 });

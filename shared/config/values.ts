@@ -28,6 +28,13 @@ export const ServiceBlock = z.strictObject({
     .optional(),
   /** Extra env for the container (ours), e.g. ORT_INTRA_OP_THREADS. */
   env: z.record(z.string(), z.string()).default({}),
+  // The fields below are read by the Knative generator (shared/deploy/) only.
+  /** The container's one port (Knative sets PORT to it). */
+  port: z.number().int().min(1).max(65535).default(8080),
+  /** Knative `autoscaling.knative.dev/max-scale` when processing.enable_hpa (0 = no upper bound); default max(replicas, 10). */
+  max_replicas: z.number().int().min(0).optional(),
+  /** Merged over processing.node_selector when processing.enable_node_selector. */
+  node_selector: z.record(z.string(), z.string()).optional(),
 });
 export type ServiceBlock = z.infer<typeof ServiceBlock>;
 
@@ -43,6 +50,16 @@ export const Values = z.strictObject({
     enable_node_selector: z.boolean().default(false),
     node_selector: z.record(z.string(), z.string()).default({}),
     broker: z.string().default('image-api'),
+    // Read by the Knative generator (shared/deploy/) only.
+    /** Knative autoscaler when enable_hpa: `kpa` (built in, scales on concurrency) or `hpa` (the serving-hpa extension, CPU). */
+    autoscaling_class: z.enum(['kpa', 'hpa']).default('kpa'),
+    /** Generate the Broker and one Trigger per service (needs Knative Eventing on the cluster). */
+    enable_eventing: z.boolean().default(true),
+    /** Secret whose key becomes API_TOKEN (optional: absent Secret = no auth); null = never set API_TOKEN. */
+    api_token_secret: z
+      .strictObject({ name: z.string().min(1), key: z.string().min(1) })
+      .nullable()
+      .default({ name: 'image-api-auth', key: 'api-token' }),
     services: z.record(z.string(), ServiceBlock.nullish().transform((b) => b ?? ServiceBlock.parse({}))),
   }),
 });
