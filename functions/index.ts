@@ -6,4 +6,13 @@
 import './face-detector-face-fitter.js';
 import './face-detector-template-extractor.js';
 import './verify-matcher.js';
+import './body-detector.js';
+import './age-estimator.js';
+import './gender-estimator.js';
+import './emotion-estimator.js';
+import './mask-estimator.js';
+import './quality-assessment-estimator.js';
+import './face-detector-liveness-estimator.js';
+import './liveness-anti-spoofing.js';
+import './quality-liveness-anti-spoofing.js';
 import './image-api.js';

@@ -1,35 +1,32 @@
 /**
  * `npm run eval -- <task> [<task> …]`: accuracy on the labelled images in ../shared/data (or
- * IMAGE_API_DATA), measured through HTTP against a server started from the built code.
- * Tasks: verification, detection. `all` runs every task whose data set is present.
+ * IMAGE_API_DATA), measured through HTTP against servers started from the built code.
+ * Each task is a file in scripts/eval/tasks/; `all` (the default) runs every task whose data is present.
  */
-import { detectionReport, evalDetection } from './eval/detection.js';
-import { verificationDistances, verificationReport } from './eval/verification.js';
+import { readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { EvalTask } from './eval/task.js';
 import { dataRoot, hasDataset } from './lib/datasets.js';
-import { startServer } from './lib/server-process.js';
 
-const TASKS: Record<string, { dataset: string; run: () => Promise<string> }> = {
-  verification: {
-    dataset: 'face_verification',
-    run: async () => {
-      const server = await startServer();
-      try {
-        return verificationReport(await verificationDistances(server.url));
-      } finally {
-        await server.stop();
-      }
-    },
-  },
-  detection: { dataset: 'face_detection_masks', run: async () => detectionReport(await evalDetection()) },
-};
+async function loadTasks(): Promise<Map<string, EvalTask>> {
+  const dir = join(dirname(fileURLToPath(import.meta.url)), 'eval', 'tasks');
+  const tasks = new Map<string, EvalTask>();
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.js')).sort()) {
+    const task = ((await import(join(dir, file))) as { default: EvalTask }).default;
+    tasks.set(task.name, task);
+  }
+  return tasks;
+}
 
 async function main(): Promise<void> {
+  const tasks = await loadTasks();
   let names = process.argv.slice(2);
-  if (names.length === 0 || names.includes('all')) names = Object.keys(TASKS);
+  if (names.length === 0 || names.includes('all')) names = [...tasks.keys()];
   for (const name of names) {
-    const task = TASKS[name];
+    const task = tasks.get(name);
     if (!task) {
-      console.error(`eval: unknown task "${name}"; tasks: ${Object.keys(TASKS).join(', ')}, all`);
+      console.error(`eval: unknown task "${name}"; tasks: ${[...tasks.keys()].join(', ')}, all`);
       process.exit(2);
     }
     if (!hasDataset(task.dataset)) {

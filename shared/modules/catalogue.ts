@@ -35,6 +35,21 @@ const RECOGNIZER = 'method12v50_recognizer.xml';
 const LIVENESS = 'liveness_2d_estimator_v3.xml';
 const none = z.strictObject({});
 
+const estimator = (service: ServiceName, summary: string, variables: z.ZodObject = none): ModuleInfo => ({
+  service,
+  // Ours: estimators detect faces first on process/image, with this capturer.
+  configs: { capturer: CAPTURER },
+  variables,
+  imageRequired: true,
+  summary,
+});
+
+/** Additional variables of the liveness modules (the quality gate's are the original's). */
+const qualityGate = z.strictObject({
+  quality_threshold: z.number().min(0).max(100).default(30),
+  reject_many_faces: z.boolean().default(true),
+});
+
 export const Modules = {
   'face-detector-face-fitter': {
     service: 'face-detector-face-fitter',
@@ -56,6 +71,47 @@ export const Modules = {
     variables: none,
     imageRequired: false,
     summary: 'Compares the first two face templates: distance, fa_r, fr_r, score',
+  },
+  'body-detector': {
+    service: 'body-detector',
+    configs: {},
+    variables: z.strictObject({
+      score_threshold: z.number().min(0).max(1).default(0.3),
+      nms_iou_threshold: z.number().min(0).max(1).default(0.5),
+      model: z.enum(['centernet', 'nanodet']).default('centernet'),
+    }),
+    imageRequired: true,
+    summary: 'People: bbox and confidence',
+  },
+  'age-estimator': estimator('age-estimator', 'age (integer years) per face'),
+  'gender-estimator': estimator('gender-estimator', 'gender (MALE/FEMALE) per face'),
+  'emotion-estimator': estimator(
+    'emotion-estimator',
+    'emotions per face: all seven with confidences summing to 1',
+    z.strictObject({ model: z.enum(['fr_expression', 'emotion']).default('fr_expression') }),
+  ),
+  'mask-estimator': estimator('mask-estimator', 'has_medical_mask {value, confidence} per face'),
+  'quality-assessment-estimator': estimator('quality-assessment-estimator', 'quality.qaa per face: 29 integer scores and flags'),
+  'face-detector-liveness-estimator': {
+    service: 'face-detector-liveness-estimator',
+    configs: { capturer: CAPTURER, liveness: LIVENESS },
+    variables: none,
+    imageRequired: true,
+    summary: 'liveness {value: REAL|FAKE|NOT_ENOUGH_DATA, confidence} per face',
+  },
+  'liveness-anti-spoofing': {
+    service: 'face-detector-liveness-estimator',
+    configs: { capturer: CAPTURER, liveness: LIVENESS },
+    variables: none,
+    imageRequired: true,
+    summary: 'liveness per face: multi-scale, flip-augmented ensemble (slower, more accurate)',
+  },
+  'quality-liveness-anti-spoofing': {
+    service: 'face-detector-liveness-estimator',
+    configs: { capturer: CAPTURER, liveness: LIVENESS },
+    variables: qualityGate,
+    imageRequired: true,
+    summary: 'quality gate (quality_threshold, reject_many_faces), then liveness-anti-spoofing',
   },
 } satisfies Record<string, ModuleInfo>;
 

@@ -1,0 +1,3 @@
+import { registerModule } from '../shared/http/register.js';
+
+registerModule('body-detector');

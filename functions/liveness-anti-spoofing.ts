@@ -1,0 +1,3 @@
+import { registerModule } from '../shared/http/register.js';
+
+registerModule('liveness-anti-spoofing');
