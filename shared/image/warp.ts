@@ -13,11 +13,10 @@ export function warpAffine(img: RgbImage, dstToSrc: Affine, outW: number, outH: 
   const [a, b, tx, c, d, ty] = dstToSrc;
   const k = Math.min(4, Math.max(1, Math.round(affineScale(dstToSrc) / 1.5 + 0.5)));
   const inv = 1 / (k * k);
-  const acc = [0, 0, 0];
   const stride = width * 3;
   for (let v = 0; v < outH; v++) {
     for (let u = 0; u < outW; u++) {
-      acc[0] = acc[1] = acc[2] = 0;
+      let acc0 = 0, acc1 = 0, acc2 = 0;
       for (let sv = 0; sv < k; sv++) {
         const yy = v + (sv + 0.5) / k;
         for (let su = 0; su < k; su++) {
@@ -27,6 +26,15 @@ export function warpAffine(img: RgbImage, dstToSrc: Affine, outW: number, outH: 
           const y = c * xx + d * yy + ty - 0.5;
           const x0 = Math.floor(x), y0 = Math.floor(y);
           const fx = x - x0, fy = y - y0;
+          if (x0 >= 0 && y0 >= 0 && x0 + 1 < width && y0 + 1 < height) {
+            // Fast path (nearly every sample): all four neighbours inside, no per-tap bounds checks.
+            const p = y0 * stride + x0 * 3, q = p + stride;
+            const w00 = (1 - fx) * (1 - fy), w01 = fx * (1 - fy), w10 = (1 - fx) * fy, w11 = fx * fy;
+            acc0 += w00 * data[p] + w01 * data[p + 3] + w10 * data[q] + w11 * data[q + 3];
+            acc1 += w00 * data[p + 1] + w01 * data[p + 4] + w10 * data[q + 1] + w11 * data[q + 4];
+            acc2 += w00 * data[p + 2] + w01 * data[p + 5] + w10 * data[q + 2] + w11 * data[q + 5];
+            continue;
+          }
           for (let ch = 0; ch < 3; ch++) {
             let s = 0;
             if (y0 >= 0 && y0 < height) {
@@ -39,14 +47,16 @@ export function warpAffine(img: RgbImage, dstToSrc: Affine, outW: number, outH: 
               if (x0 >= 0 && x0 < width) s += (1 - fx) * fy * data[row + x0 * 3];
               if (x0 + 1 >= 0 && x0 + 1 < width) s += fx * fy * data[row + (x0 + 1) * 3];
             }
-            acc[ch] += s;
+            if (ch === 0) acc0 += s;
+            else if (ch === 1) acc1 += s;
+            else acc2 += s;
           }
         }
       }
       const o = (v * outW + u) * 3;
-      out[o] = acc[0] * inv + 0.5;
-      out[o + 1] = acc[1] * inv + 0.5;
-      out[o + 2] = acc[2] * inv + 0.5;
+      out[o] = acc0 * inv + 0.5;
+      out[o + 1] = acc1 * inv + 0.5;
+      out[o + 2] = acc2 * inv + 0.5;
     }
   }
   return out;

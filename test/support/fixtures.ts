@@ -1,19 +1,9 @@
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import sharp from 'sharp';
 
-const require = createRequire(import.meta.url);
+export { demoDir, demoPhoto, oneFace640 } from '../../scripts/lib/sample-images.js';
 
-/** The MIT-licensed group photos shipped in @vladmandic/face-api's demo/ (1920×1280, 22 faces in all). */
-export const demoDir = join(dirname(require.resolve('@vladmandic/face-api/package.json')), 'demo');
-export const demoPhoto = (i: number) => readFileSync(join(demoDir, `sample${i}.jpg`));
+/** Faces per demo photo (sample1…6), counted by eye. */
 export const DEMO_FACES = [3, 3, 3, 4, 5, 4];
-
-/** A 640×480 JPEG with one face: cut around the first face of sample2 and scaled, as a phone selfie would be. */
-export async function oneFace640(): Promise<Buffer> {
-  return sharp(demoPhoto(2)).extract({ left: 1240, top: 40, width: 640, height: 480 }).jpeg({ quality: 90 }).toBuffer();
-}
 
 /** A photo without faces: smooth colour gradients and noise. */
 export async function noFaceImage(): Promise<Buffer> {
