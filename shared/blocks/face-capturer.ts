@@ -31,10 +31,13 @@ export class FaceCapturer {
     return new FaceCapturer(params, detector, landmarks, pose);
   }
 
-  /** Fits landmarks and angles to a face box (from the detector or from the client). */
-  async fit(img: RgbImage, box: Box, score: number): Promise<CapturedFace> {
+  /**
+   * Fits landmarks and angles to a face box (from the detector or from the client). `poseModel: false`
+   * takes the angles from the landmarks' geometry instead, for callers that do not report them.
+   */
+  async fit(img: RgbImage, box: Box, score: number, poseModel = true): Promise<CapturedFace> {
     const landmarks = await this.landmarks.run(img, box);
-    const angles = this.pose ? await this.pose.run(img, box) : anglesFromLandmarks(landmarks);
+    const angles = this.pose && poseModel ? await this.pose.run(img, box) : anglesFromLandmarks(landmarks);
     return { box, score, landmarks, angles };
   }
 

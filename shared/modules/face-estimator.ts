@@ -61,7 +61,8 @@ export async function createFaceEstimatorModule(config: ResolvedServiceConfig, e
       if (route === 'image' || objects.length === 0 || !objects.some(isFace)) {
         if (route === 'sample' && objects.length === 0) {
           const whole: Box = { x1: 0, y1: 0, x2: img.width, y2: img.height };
-          const face = await capturer.fit(img, whole, 1);
+          // The whole-image face is not reported with angles: the cheap geometric ones suffice.
+          const face = await capturer.fit(img, whole, 1, false);
           const [fields] = await estimator.estimate(img, [regionOf(face, fivePoints, true)], { capturer });
           return { objects: [{ id: 0, class: 'face', bbox: [0, 0, 1, 1], ...fields }] };
         }
