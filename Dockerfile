@@ -42,7 +42,8 @@ RUN arch="$(node -p process.arch)" \
 
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production \
-    PORT=8080
+    PORT=8080 \
+    ORT_DISABLE_TELEMETRY=1
 WORKDIR /app
 # Owned by root and read-only to the process: the functions never write to disk.
 COPY --from=builder /app/package.json ./package.json

@@ -73,7 +73,7 @@ const HEADER = `${GENERATED_MARKER} from the values file (cfg/image-api.values.y
 export const DEFAULT_MAX_SCALE = 10;
 /**
  * Applied under enable_resource_management unless the block says otherwise. One function peaks at ~230 MB RSS
- * with four 1920×1280 requests at once; a 40 MP image (MAX_IMAGE_PIXELS) adds ~120 MB while it decodes.
+ * with four 1920×1280 requests at once; an image at MAX_IMAGE_PIXELS (12.6 MP by default) adds ~40 MB of RGB while it decodes.
  * No CPU limit: throttling a CPU-bound inference only adds latency.
  */
 export const DEFAULT_RESOURCES = { requests: { cpu: '1', memory: '512Mi' }, limits: { memory: '1Gi' } } as const;

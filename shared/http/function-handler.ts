@@ -2,9 +2,15 @@ import type { HttpFunction } from '@google-cloud/functions-framework';
 import type { ResolvedServiceConfig } from '../config/service-config.js';
 import type { ModuleName } from '../modules/catalogue.js';
 import type { RuntimeEnv } from './limits.js';
+import { PixelBudget } from './admission.js';
+import { trackWork } from './gate.js';
 import { docsPage, openApiDocument } from './openapi.js';
-import { requestBody } from './request-body.js';
 import { log, ServiceEndpoint, toApiError } from './service-endpoint.js';
+
+// onnxruntime-node writes a device id and a telemetry database under $HOME/.cache/Microsoft and a
+// session file in $TMPDIR unless telemetry is off, and a service must not write to disk. It reads this
+// when the first session is created, i.e. after this module (which creates every endpoint) is loaded.
+process.env.ORT_DISABLE_TELEMETRY ??= '1';
 
 /**
  * An HTTP function over one or more services. `mounted: false` serves one service at the root (a
@@ -18,16 +24,22 @@ export interface FunctionHandler {
 }
 
 export function createFunctionHandler(configs: ResolvedServiceConfig[], limits: RuntimeEnv, mounted: boolean): FunctionHandler {
-  const endpoints = configs.map((c) => new ServiceEndpoint(c, limits));
+  const pixels = new PixelBudget(limits.MAX_IMAGE_PIXELS);
+  const endpoints = configs.map((c) => new ServiceEndpoint(c, limits, pixels));
   const byService = new Map(endpoints.map((e) => [e.service, e]));
   const mounts = endpoints.map((e) => ({ prefix: mounted ? `/${e.service}` : '', module: e.config.module as ModuleName }));
   let openapi: Record<string, unknown> | undefined;
   const ready = Promise.all(endpoints.map((e) => e.ready)).then(() => undefined);
 
-  const handler: HttpFunction = async (req, res) => {
+  const route: HttpFunction = async (req, res) => {
     try {
       const path = (req.path || '/').replace(/\/+$/, '') || '/';
       const method = req.method ?? 'GET';
+      const topLevel = path === '/openapi.json' || path === '/docs' || (path === '/health' && (mounted || endpoints.length !== 1));
+      if (topLevel && method !== 'GET' && method !== 'HEAD') {
+        res.status(405).set('Allow', 'GET').json({ detail: 'Method Not Allowed' });
+        return;
+      }
       if (method === 'GET' || method === 'HEAD') {
         if (path === '/openapi.json') {
           openapi ??= openApiDocument(mounts, limits.MAX_OBJECTS);
@@ -59,12 +71,17 @@ export function createFunctionHandler(configs: ResolvedServiceConfig[], limits: 
         res.status(404).json({ detail: `Not Found: no service at ${path.split('/').slice(0, 2).join('/')}; services: ${[...byService.keys()].join(', ')}` });
         return;
       }
-      await endpoint.handle(req, res, rest, requestBody(req));
+      await endpoint.handle(req, res, rest);
     } catch (error) {
       const apiError = toApiError(error, 'router');
       if (!res.headersSent) res.status(apiError.status).json(apiError.body);
       else log('error', 'response failed after headers were sent');
     }
+  };
+  const handler: HttpFunction = (req, res) => {
+    const work = route(req, res);
+    trackWork(req, work);
+    return work;
   };
   return { handler, ready, endpoints };
 }

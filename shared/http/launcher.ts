@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import { getTestServer } from '@google-cloud/functions-framework/testing';
 import { Admission } from './admission.js';
-import { gate } from './gate.js';
+import { gate, type GateState } from './gate.js';
 import type { RuntimeEnv } from './limits.js';
 import { log } from './service-endpoint.js';
 
@@ -15,15 +15,23 @@ export function launch(target: string, limits: RuntimeEnv, ready: Promise<void>)
   const [app] = server.listeners('request') as Parameters<typeof gate>[0][];
   server.removeAllListeners('request');
   const admission = new Admission(limits.MAX_CONCURRENT_REQUESTS, limits.MAX_QUEUED_REQUESTS);
-  server.on('request', gate(app, limits, admission));
+  const state: GateState = { draining: false };
+  const gated = gate(app, limits, admission, state);
+  server.on('request', gated);
+  // Without this listener Node sends "100 Continue" itself, inviting a body the gate may refuse.
+  server.on('checkContinue', gated);
   server.requestTimeout = limits.REQUEST_TIMEOUT_MS + 10_000;
   server.headersTimeout = 20_000;
   server.keepAliveTimeout = 65_000;
+  // A socket silent for this long is closed: a client that never reads its answer must not hold an
+  // admission slot (and the answer's memory) forever. Longer than any request may take to run.
+  server.setTimeout(limits.REQUEST_TIMEOUT_MS + 10_000);
 
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
+    state.draining = true;
     log('info', `${signal}: closing; ${admission.inFlight} request(s) in flight`);
     const timer = setTimeout(() => {
       log('warn', `shutdown grace of ${limits.SHUTDOWN_GRACE_MS} ms passed with requests in flight; exiting`);
@@ -31,6 +39,9 @@ export function launch(target: string, limits: RuntimeEnv, ready: Promise<void>)
     }, limits.SHUTDOWN_GRACE_MS);
     timer.unref();
     server.close(() => process.exit(0));
+    // Keep-alive connections turn idle as their requests finish; close each as soon as it does.
+    const sweep = setInterval(() => server.closeIdleConnections(), 50);
+    sweep.unref();
     server.closeIdleConnections();
   };
   process.once('SIGTERM', () => stop('SIGTERM'));

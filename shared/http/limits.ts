@@ -3,14 +3,16 @@ import { z } from 'zod';
 const int = (def: number, min: number) => z.coerce.number().int().min(min).default(def);
 
 /**
- * Per-process limits, from env (documented in the README). Defaults fit a 512 MiB container: a 40 MP
- * image decodes to 120 MB of RGB, and at most two requests decode at once.
+ * Per-process limits, from env (docs/limits.md). Defaults fit a 512 MiB container running one function:
+ * worst case measured ~460 MiB (emotion-estimator, the heaviest, with two requests at once, each a
+ * near-limit body decoding to the pixel limit; ~225 MiB at rest).
  */
 export const RuntimeEnv = z.object({
   PORT: int(8080, 0),
   /** MB; bodies over it get 413 before they are read in full. */
-  MAX_BODY_SIZE: z.coerce.number().positive().default(20),
-  MAX_IMAGE_PIXELS: int(40_000_000, 1),
+  MAX_BODY_SIZE: z.coerce.number().positive().default(10),
+  /** Decoded width × height (4096 × 3072 by default: 12 MP phone photos fit); also the per-process budget of pixels in flight. */
+  MAX_IMAGE_PIXELS: int(12_582_912, 1),
   MAX_OBJECTS: int(1000, 1),
   REQUEST_TIMEOUT_MS: int(30_000, 100),
   /** Requests processed at once; the rest wait in a bounded queue, beyond which 503 + Retry-After. */

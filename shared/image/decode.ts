@@ -6,6 +6,11 @@ import type { RgbImage } from './rgb-image.js';
 export interface DecodeLimits {
   /** Largest width × height accepted; decompression bombs are refused before pixels are allocated. */
   maxPixels: number;
+  /**
+   * Called with width × height once the header is read and the size accepted, before any pixel is
+   * decoded; the decode waits for it (the HTTP layer's per-process pixel budget).
+   */
+  admit?: (pixels: number) => Promise<void>;
 }
 
 /** Formats decoded by libvips that the API accepts (the contract's JPEG/PNG, plus WebP, TIFF, GIF's first frame). */
@@ -31,6 +36,7 @@ export async function decodeImage(bytes: Uint8Array, limits: DecodeLimits): Prom
     try {
       const { width, height } = bmpSize(buffer);
       if (width * height > limits.maxPixels) throw tooLarge(width, height, limits);
+      await limits.admit?.(width * height);
       return decodeBmp(buffer);
     } catch (error) {
       if (error instanceof BmpError) throw new ApiError(400, Messages.badFormat);
@@ -49,6 +55,7 @@ export async function decodeImage(bytes: Uint8Array, limits: DecodeLimits): Prom
   const height = meta.pageHeight ?? meta.height ?? 0;
   if (width <= 0 || height <= 0) throw new ApiError(400, Messages.badFormat);
   if (width * height > limits.maxPixels) throw tooLarge(width, height, limits);
+  await limits.admit?.(width * height);
 
   try {
     const { data, info } = await sharp(buffer, {

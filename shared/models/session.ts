@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { performance } from 'node:perf_hooks';
+import './ort-environment.js'; // before onnxruntime-node loads
 import * as ort from 'onnxruntime-node';
 import { verifiedModelBytes } from './manifest.js';
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
 import { findExecutable } from '../../shared/deploy/kubectl.js';
-import { changedValues, cli, editedValues, fitterPath, shippedValuesPath } from './support.js';
+import { changedValues, cli, shippedServices, editedValues, fitterPath, shippedValuesPath } from './support.js';
 
 /**
  * The CLI as a user runs it (node bin/image-api.js → dist/). Cluster commands run against fake kubectl
@@ -63,7 +63,7 @@ describe('image-api generate', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('face-detector-face-fitter (face-detector-face-fitter, min-scale 3)');
     const files = readdirSync(out).sort();
-    expect(files).toEqual(['00-namespace.yaml', '01-broker.yaml', 'face-detector-face-fitter.yaml', 'face-detector-template-extractor.yaml', 'verify-matcher.yaml']);
+    expect(files).toEqual(['00-namespace.yaml', '01-broker.yaml', ...shippedServices().map((s) => `${s}.yaml`)]);
     const first = files.map((f) => readFileSync(join(out, f)));
     expect(cli(['generate', '--values', join(tmp, 'changed.yaml'), '--out', out]).code).toBe(0);
     expect(files.map((f) => readFileSync(join(out, f)))).toEqual(first);
@@ -115,7 +115,7 @@ describe('image-api install / uninstall / status / diff', () => {
     const r = cli(['install', '--dry-run', '--out', out], { PATH: tools.path });
     expect(r.code).toBe(0);
     const docs = parseAllDocuments(r.stdout).map((d) => ('toJS' in d ? (d.toJS() as { kind: string }) : undefined));
-    expect(docs.map((d) => d?.kind)).toEqual(['Namespace', 'Broker', 'Service', 'Trigger', 'Service', 'Trigger', 'Service', 'Trigger']);
+    expect(docs.map((d) => d?.kind)).toEqual(['Namespace', 'Broker', ...shippedServices().flatMap(() => ['Service', 'Trigger'])]);
     expect(r.stderr).toMatch(/dry run: would write 5 file\(s\) to \S+ and run:\n {2}kubectl apply -f \S+00-namespace\.yaml -f \S+01-broker\.yaml -f \S+face-detector-face-fitter\.yaml/);
     expect(tools.log()).toEqual([]);
     expect(() => readdirSync(out)).toThrow();
@@ -130,7 +130,7 @@ describe('image-api install / uninstall / status / diff', () => {
     const second = cli(['install', '--out', out], { PATH: tools.path });
     expect(second.code).toBe(0);
     const calls = tools.log();
-    const apply = `kubectl apply ${['00-namespace', '01-broker', 'face-detector-face-fitter', 'face-detector-template-extractor', 'verify-matcher'].map((f) => `-f ${join(out, `${f}.yaml`)}`).join(' ')}`;
+    const apply = `kubectl apply ${['00-namespace', '01-broker', ...shippedServices()].map((f) => `-f ${join(out, `${f}.yaml`)}`).join(' ')}`;
     expect(calls).toEqual(['kubectl api-versions --request-timeout=15s', apply, 'kubectl api-versions --request-timeout=15s', apply]);
   });
 

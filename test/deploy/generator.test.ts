@@ -15,7 +15,7 @@ import {
 } from '../../shared/deploy/knative-manifests.js';
 import { crdDirectory, validateManifests, webhookIssues } from '../../shared/deploy/manifest-validation.js';
 import { projectRoot } from '../../shared/models/manifest.js';
-import { allObjects, changedValues, containerEnvOf, deploymentOf, editedValues, fitterPath, knService, shippedValues, specOf } from './support.js';
+import { allObjects, shippedServices, changedValues, containerEnvOf, deploymentOf, editedValues, fitterPath, knService, shippedValues, specOf } from './support.js';
 
 const haveCrds = existsSync(crdDirectory());
 const tmp = mkdtempSync(join(tmpdir(), 'image-api-gen-'));
@@ -39,8 +39,8 @@ describe('generated manifests validate against the Knative CRDs and the webhook 
     it(`${label}: every manifest is valid`, () => {
       const d = deploymentOf(yaml());
       const kinds = allObjects(d).map((o) => o.kind);
-      expect(kinds.filter((k) => k === 'Service')).toHaveLength(3);
-      expect(kinds.filter((k) => k === 'Trigger')).toHaveLength(3);
+      expect(kinds.filter((k) => k === 'Service')).toHaveLength(shippedServices().length);
+      expect(kinds.filter((k) => k === 'Trigger')).toHaveLength(shippedServices().length);
       expect(kinds.filter((k) => k === 'Broker')).toHaveLength(1);
       expectValid(allObjects(d));
     });
@@ -145,7 +145,7 @@ describe('what the manifests say', () => {
   it('a Broker and one Trigger per service, filtering on imageapi.<service>.process, delivering to the Service', () => {
     const triggers = allObjects(shipped).filter((o) => o.kind === 'Trigger');
     expect(triggers.map((t) => t.spec)).toEqual(
-      ['face-detector-face-fitter', 'face-detector-template-extractor', 'verify-matcher'].map((s) => ({
+      shippedServices().map((s) => ({
         broker: 'image-api',
         filter: { attributes: { type: `imageapi.${s}.process` } },
         subscriber: { ref: { apiVersion: 'serving.knative.dev/v1', kind: 'Service', name: s } },
@@ -182,10 +182,10 @@ describe('deterministic output', () => {
   it('regenerating removes generated files of services no longer listed, and nothing else', () => {
     const out = join(tmp, 'stale');
     writeDeployment(deploymentOf(shippedValues()), out);
-    writeFileSync(join(out, 'age-estimator.yaml'), `${GENERATED_MARKER} from an older values file\n`);
+    writeFileSync(join(out, 'retired-service.yaml'), `${GENERATED_MARKER} from an older values file\n`);
     writeFileSync(join(out, 'my-notes.yaml'), 'kept: true\n');
     const { removed } = writeDeployment(deploymentOf(shippedValues()), out);
-    expect(removed).toEqual(['age-estimator.yaml']);
+    expect(removed).toEqual(['retired-service.yaml']);
     expect(existsSync(join(out, 'my-notes.yaml'))).toBe(true);
   });
 });

@@ -8,6 +8,8 @@ import { projectRoot } from '../../shared/models/manifest.js';
 
 export const shippedValuesPath = join(projectRoot, 'cfg', 'image-api.values.yaml');
 export const shippedValues = () => readFileSync(shippedValuesPath, 'utf8');
+/** The services the shipped values file lists, sorted as the generator writes them. */
+export const shippedServices = () => Object.keys(parseValues(shippedValues(), 'values.yaml').processing.services).sort();
 
 /** The shipped values with edits at YAML paths (comments and the rest kept), e.g. [['processing', …, 'replicas'], 3]. */
 export function editedValues(edits: [(string | number)[], unknown][], text = shippedValues()): string {
