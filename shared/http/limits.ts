@@ -13,6 +13,8 @@ export const RuntimeEnv = z.object({
   MAX_BODY_SIZE: z.coerce.number().positive().default(10),
   /** Decoded width × height (4096 × 3072 by default: 12 MP phone photos fit); also the per-process budget of pixels in flight. */
   MAX_IMAGE_PIXELS: int(12_582_912, 1),
+  /** Largest image accepted; between MAX_IMAGE_PIXELS and this, images are downscaled at decode. */
+  MAX_INPUT_PIXELS: int(100_000_000, 1),
   MAX_OBJECTS: int(1000, 1),
   REQUEST_TIMEOUT_MS: int(30_000, 100),
   /** Requests processed at once; the rest wait in a bounded queue, beyond which 503 + Retry-After. */

@@ -166,7 +166,7 @@ export class ServiceEndpoint {
       ctx.releasePixels = await this.pixels.take(pixels);
     };
     try {
-      return await decodeImage(bytes, { maxPixels: this.limits.MAX_IMAGE_PIXELS, admit });
+      return await decodeImage(bytes, { maxPixels: this.limits.MAX_IMAGE_PIXELS, maxInputPixels: this.limits.MAX_INPUT_PIXELS, admit });
     } finally {
       timings.decodeMs += performance.now() - t;
     }

@@ -4,8 +4,13 @@ import { BmpError, bmpSize, decodeBmp, isBmp } from './bmp.js';
 import type { RgbImage } from './rgb-image.js';
 
 export interface DecodeLimits {
-  /** Largest width × height accepted; decompression bombs are refused before pixels are allocated. */
+  /**
+   * Largest width × height decoded. A larger image (up to maxInputPixels) is downscaled while it decodes
+   * (JPEG shrink-on-load), so a 24 MP phone photo costs the memory of a 12 MP one.
+   */
   maxPixels: number;
+  /** Largest width × height accepted at all; decompression bombs are refused before pixels are allocated. */
+  maxInputPixels?: number;
   /**
    * Called with width × height once the header is read and the size accepted, before any pixel is
    * decoded; the decode waits for it (the HTTP layer's per-process pixel budget).
@@ -18,10 +23,12 @@ const ACCEPTED = new Set(['jpeg', 'png', 'webp', 'tiff', 'gif']);
 
 sharp.cache(false); // every request decodes a different image; libvips' operation cache would only hold memory
 
+const inputLimit = (limits: DecodeLimits) => Math.max(limits.maxPixels, limits.maxInputPixels ?? limits.maxPixels);
+
 function tooLarge(width: number, height: number, limits: DecodeLimits): ApiError {
   return new ApiError(
     400,
-    `Image is too large: ${width}×${height} = ${width * height} pixels exceeds the limit of ${limits.maxPixels} (MAX_IMAGE_PIXELS)`,
+    `Image is too large: ${width}×${height} = ${width * height} pixels exceeds the limit of ${inputLimit(limits)} (MAX_INPUT_PIXELS)`,
   );
 }
 
@@ -35,7 +42,8 @@ export async function decodeImage(bytes: Uint8Array, limits: DecodeLimits): Prom
   if (isBmp(buffer)) {
     try {
       const { width, height } = bmpSize(buffer);
-      if (width * height > limits.maxPixels) throw tooLarge(width, height, limits);
+      // BMP has no shrink-on-load: it is decoded whole, so the decoded-size limit is its limit.
+      if (width * height > limits.maxPixels) throw tooLarge(width, height, { maxPixels: limits.maxPixels });
       await limits.admit?.(width * height);
       return decodeBmp(buffer);
     } catch (error) {
@@ -54,23 +62,29 @@ export async function decodeImage(bytes: Uint8Array, limits: DecodeLimits): Prom
   const width = meta.width ?? 0;
   const height = meta.pageHeight ?? meta.height ?? 0;
   if (width <= 0 || height <= 0) throw new ApiError(400, Messages.badFormat);
-  if (width * height > limits.maxPixels) throw tooLarge(width, height, limits);
-  await limits.admit?.(width * height);
-
+  if (width * height > inputLimit(limits)) throw tooLarge(width, height, limits);
+  const shrink = Math.min(1, Math.sqrt(limits.maxPixels / (width * height)));
+  await limits.admit?.(Math.min(width * height, limits.maxPixels));
   try {
-    const { data, info } = await sharp(buffer, {
-      limitInputPixels: limits.maxPixels,
+    let pipeline = sharp(buffer, {
+      limitInputPixels: inputLimit(limits),
       failOn: 'error', // a truncated file is an error, not a half-grey image
       pages: 1,
-    })
-      .autoOrient()
+    }).autoOrient();
+    if (shrink < 1) {
+      const swapped = (meta.orientation ?? 1) >= 5; // EXIF orientations 5–8 swap width and height
+      const [w, h] = swapped ? [height, width] : [width, height];
+      pipeline = pipeline.resize(Math.max(1, Math.floor(w * shrink)), Math.max(1, Math.floor(h * shrink)), { fit: 'fill' });
+    }
+    const { data, info } = await pipeline
       .flatten({ background: { r: 255, g: 255, b: 255 } })
       .toColourspace('srgb')
       .removeAlpha()
       .raw({ depth: 'uchar' })
       .toBuffer({ resolveWithObject: true });
     if (info.channels !== 3) throw new Error(`unexpected channel count ${info.channels}`);
-    return { data, width: info.width, height: info.height };
+    const orientedWidth = (meta.orientation ?? 1) >= 5 ? height : width;
+    return { data, width: info.width, height: info.height, scale: orientedWidth / info.width };
   } catch {
     throw new ApiError(400, Messages.badFormat);
   }

@@ -6,4 +6,9 @@ export interface RgbImage {
   readonly data: Uint8Array;
   readonly width: number;
   readonly height: number;
+  /**
+   * Pixels of the original image per decoded pixel (1 unless an image over MAX_IMAGE_PIXELS was
+   * downscaled at decode). Outputs in pixels (keypoints, eye centres) are multiplied by it.
+   */
+  readonly scale?: number;
 }

@@ -11,7 +11,7 @@ export const create: ModuleFactory = async (config) => {
       const img = image!;
       const faces = await capturer.capture(img);
       let id = nextId(objects);
-      return { objects: [...objects, ...faces.map((f) => faceObject(f, id++, img.width, img.height))] };
+      return { objects: [...objects, ...faces.map((f) => faceObject(f, id++, img.width, img.height, img.scale))] };
     },
   };
 };

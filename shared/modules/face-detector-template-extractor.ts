@@ -14,7 +14,7 @@ export const create: ModuleFactory = async (config) => {
       let id = nextId(objects);
       const out = [...objects];
       for (const face of faces) {
-        out.push({ ...faceObject(face, id++, img.width, img.height), ...(await recognizer.templateFields(img, face)) });
+        out.push({ ...faceObject(face, id++, img.width, img.height, img.scale), ...(await recognizer.templateFields(img, face)) });
       }
       return { objects: out };
     },

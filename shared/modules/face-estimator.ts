@@ -70,7 +70,7 @@ export async function createFaceEstimatorModule(config: ResolvedServiceConfig, e
         const faces = await capturer.capture(img);
         const fields = await estimator.estimate(img, faces.map((f) => regionOf(f, fivePoints, false)), { capturer });
         let id = nextId(objects);
-        return { objects: [...objects, ...faces.map((f, i) => ({ ...faceObject(f, id++, img.width, img.height), ...fields[i] }))] };
+        return { objects: [...objects, ...faces.map((f, i) => ({ ...faceObject(f, id++, img.width, img.height, img.scale), ...fields[i] }))] };
       }
       const regions: FaceRegion[] = [];
       const targets: number[] = [];
@@ -79,7 +79,7 @@ export async function createFaceEstimatorModule(config: ResolvedServiceConfig, e
         const box = o.bbox ? fromNormalised(o.bbox, img.width, img.height) : { x1: 0, y1: 0, x2: img.width, y2: img.height };
         const keypoints = o.fitter?.keypoints;
         if (keypoints) {
-          regions.push({ box, score: o.confidence ?? 1, five: fiveFromFitter(keypoints), landmarks: null, angles: o.angles ?? null, wholeImage: !o.bbox });
+          regions.push({ box, score: o.confidence ?? 1, five: fiveFromFitter(keypoints).map(([x, y]) => [x / (img.scale ?? 1), y / (img.scale ?? 1)] as Point), landmarks: null, angles: o.angles ?? null, wholeImage: !o.bbox });
         } else {
           const face = await capturer.fit(img, box, o.confidence ?? 1);
           regions.push({ ...regionOf(face, fivePoints, !o.bbox), angles: o.angles ?? face.angles });

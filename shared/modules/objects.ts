@@ -28,9 +28,12 @@ export function nextId(objects: readonly ImageObject[]): number {
 
 export const isFace = (o: ImageObject) => o.class === 'face';
 
-/** A captured face → the fitter's contract object (bbox normalised, keypoints in pixels). */
-export function faceObject(face: CapturedFace, id: number, width: number, height: number): ImageObject {
-  const [le, re] = eyeCentres(face.landmarks);
+/**
+ * A captured face → the fitter's contract object: bbox normalised, keypoints in pixels of the original
+ * image (`scale` = original pixels per decoded pixel, RgbImage.scale).
+ */
+export function faceObject(face: CapturedFace, id: number, width: number, height: number, scale = 1): ImageObject {
+  const [le, re] = eyeCentres(face.landmarks).map(([x, y]) => [x * scale, y * scale]);
   return {
     id,
     class: 'face',
@@ -38,7 +41,7 @@ export function faceObject(face: CapturedFace, id: number, width: number, height
     bbox: toNormalised(face.box, width, height).map((v) => round(v, 5)) as [number, number, number, number],
     fitter: {
       fitter_type: 'fda',
-      keypoints: fdaKeypoints(face.landmarks).map((v) => round(v, 2)),
+      keypoints: fdaKeypoints(face.landmarks).map((v) => round(v * scale, 2)),
       left_eye: [round(le[0], 2), round(le[1], 2)],
       right_eye: [round(re[0], 2), round(re[1], 2)],
     },

@@ -35,7 +35,7 @@ export const create: ModuleFactory = async (config) => {
           }
         } else {
           let id = nextId(objects);
-          captured = (await capturer.capture(image)).slice(0, 2).map((face) => ({ face, object: faceObject(face, id++, image.width, image.height) }));
+          captured = (await capturer.capture(image)).slice(0, 2).map((face) => ({ face, object: faceObject(face, id++, image.width, image.height, image.scale) }));
           if (captured.length < 2) {
             throw new ApiError(400, `verify-matcher needs two faces; the image has ${captured.length}`);
           }

@@ -72,8 +72,16 @@ describe('decodeImage', () => {
     expect([img.width, img.height]).toEqual([20, 40]);
   });
 
-  it('refuses images over the pixel limit before decoding them', async () => {
-    await expectApiError(decodeImage(demoPhoto(1), { maxPixels: 1_000_000 }), 400, /too large.*MAX_IMAGE_PIXELS/);
+  it('refuses images over the input limit before decoding them', async () => {
+    await expectApiError(decodeImage(demoPhoto(1), { maxPixels: 1_000_000 }), 400, /too large.*MAX_INPUT_PIXELS/);
+    await expectApiError(decodeImage(demoPhoto(1), { maxPixels: 500_000, maxInputPixels: 2_000_000 }), 400, /too large.*2000000 \(MAX_INPUT_PIXELS\)/);
+  });
+
+  it('downscales an image between the decode and input limits, and says by how much', async () => {
+    const img = await decodeImage(demoPhoto(1), { maxPixels: 1920 * 1280 / 4, maxInputPixels: 40_000_000 });
+    expect([img.width, img.height]).toEqual([960, 640]);
+    expect(img.scale).toBeCloseTo(2, 6);
+    expect((await decodeImage(demoPhoto(1), { maxPixels: 40_000_000 })).scale).toBe(1);
   });
 
   it('refuses truncated, non-image and unsupported-format input with the contract message', async () => {

@@ -32,9 +32,9 @@ import {
   type ServedService,
 } from './support.js';
 
-const LIMITS = { MAX_BODY_SIZE: '2', MAX_IMAGE_PIXELS: '4000000' };
+const LIMITS = { MAX_BODY_SIZE: '2', MAX_IMAGE_PIXELS: '4000000', MAX_INPUT_PIXELS: '4000000' };
 const MAX_BYTES = 2 * 1024 * 1024;
-const TOO_LARGE = /^Image is too large: .*MAX_IMAGE_PIXELS/;
+const TOO_LARGE = /^Image is too large: .*MAX_INPUT_PIXELS/;
 
 /**
  * What a decodable image gets. Detectors answer 200 whatever the picture; other modules may give a

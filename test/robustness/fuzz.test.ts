@@ -214,7 +214,7 @@ const agent = new Agent({ keepAlive: true, maxSockets: PARALLEL });
 
 beforeAll(async () => {
   // Small pixel limit: rewritten dimensions are refused before decoding; a deep queue: no 503 by design.
-  server = await startServer({ env: { MAX_IMAGE_PIXELS: '2000000', MAX_QUEUED_REQUESTS: '64', MAX_BODY_SIZE: '4' } });
+  server = await startServer({ env: { MAX_IMAGE_PIXELS: '2000000', MAX_INPUT_PIXELS: '2000000', MAX_QUEUED_REQUESTS: '64', MAX_BODY_SIZE: '4' } });
   services = await servedServices(server.url);
 });
 
