@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Role } from '../config/config-object.js';
+import { QualityParams } from '../blocks/quality/params.js';
 
 /**
  * What every module is, without loading any model: its service, the config objects it takes (with the
@@ -48,6 +49,7 @@ const estimator = (service: ServiceName, summary: string, variables: z.ZodObject
 const qualityGate = z.strictObject({
   quality_threshold: z.number().min(0).max(100).default(30),
   reject_many_faces: z.boolean().default(true),
+  ...QualityParams.shape,
 });
 
 export const Modules = {
@@ -91,7 +93,7 @@ export const Modules = {
     z.strictObject({ model: z.enum(['fr_expression', 'emotion']).default('fr_expression') }),
   ),
   'mask-estimator': estimator('mask-estimator', 'has_medical_mask {value, confidence} per face'),
-  'quality-assessment-estimator': estimator('quality-assessment-estimator', 'quality.qaa per face: 29 integer scores and flags'),
+  'quality-assessment-estimator': estimator('quality-assessment-estimator', 'quality.qaa per face: 29 integer scores and flags', z.strictObject(QualityParams.shape)),
   'face-detector-liveness-estimator': {
     service: 'face-detector-liveness-estimator',
     configs: { capturer: CAPTURER, liveness: LIVENESS },

@@ -243,9 +243,9 @@ describe('the qaa object', () => {
 });
 
 describe.skipIf(!hasDataset('face_verification'))('on face_verification photos (../shared/data)', () => {
-  it('blur, darkening and noise move their scores on ≥ 95 % of every fourth image', async () => {
+  it('blur, darkening and noise move their scores on ≥ 95 % of every sixth image', async () => {
     const root = join(dataRoot(), 'face_verification');
-    const files = readCsv(join(root, 'identities.csv')).map((r) => r.file).filter((_, i) => i % 4 === 0);
+    const files = readCsv(join(root, 'identities.csv')).map((r) => r.file).filter((_, i) => i % 6 === 0);
     const counts = { sharp: 0, light: 0, noise: 0, n: 0 };
     for (const file of files) {
       const img = await decode(readFileSync(join(root, file)));
@@ -259,7 +259,7 @@ describe.skipIf(!hasDataset('face_verification'))('on face_verification photos (
       if ((await assess(Dg.exposure(img, 0.3), face)).illuminationScore < q0.illuminationScore) counts.light++;
       if ((await assess(Dg.gaussianNoise(img, 20), face)).noiseScore < q0.noiseScore) counts.noise++;
     }
-    expect(counts.n, `${files.length} files`).toBeGreaterThanOrEqual(25);
+    expect(counts.n, `${files.length} files`).toBeGreaterThanOrEqual(15);
     const rates = JSON.stringify(counts);
     for (const k of ['sharp', 'light', 'noise'] as const) expect(counts[k] / counts.n, `${k}: ${rates}`).toBeGreaterThanOrEqual(0.95);
   });
