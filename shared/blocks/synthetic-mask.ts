@@ -11,19 +11,8 @@ import type { Landmarks68 } from './landmarks.js';
  * is a pure function of (image, landmarks, seed).
  */
 
-export type Rng = () => number;
-
-/** mulberry32: a small, fast, seedable generator (uniform in [0, 1)). */
-export function seededRng(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRng, type Rng } from '../seeded-random.js';
+import type { Rng } from '../seeded-random.js';
 
 export const uniform = (rng: Rng, a: number, b: number) => a + (b - a) * rng();
 export const pick = <T>(rng: Rng, items: readonly T[]): T => items[Math.floor(rng() * items.length) % items.length];

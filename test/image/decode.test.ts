@@ -3,32 +3,16 @@ import { describe, expect, it } from 'vitest';
 import { ApiError } from '../../shared/contract/errors.js';
 import { decodeBase64Image } from '../../shared/image/base64.js';
 import { decodeImage } from '../../shared/image/decode.js';
+import { bmp24 } from '../robustness/support.js';
 import { demoPhoto } from '../support/fixtures.js';
 
 const limits = { maxPixels: 40_000_000 };
 
-/** A 24-bit bottom-up BMP written by hand (the format sharp cannot write), from raw RGB. */
-function bmp24(width: number, height: number, rgb: (x: number, y: number) => [number, number, number]): Buffer {
-  const stride = Math.ceil((width * 3) / 4) * 4;
-  const buf = Buffer.alloc(54 + stride * height);
-  buf.write('BM', 0, 'ascii');
-  buf.writeUInt32LE(buf.length, 2);
-  buf.writeUInt32LE(54, 10);
-  buf.writeUInt32LE(40, 14);
-  buf.writeInt32LE(width, 18);
-  buf.writeInt32LE(height, 22);
-  buf.writeUInt16LE(1, 26);
-  buf.writeUInt16LE(24, 28);
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      const [r, g, b] = rgb(x, y);
-      const o = 54 + (height - 1 - y) * stride + x * 3;
-      buf[o] = b;
-      buf[o + 1] = g;
-      buf[o + 2] = r;
-    }
-  }
-  return buf;
+/** A BMP (the format sharp cannot write) from a colour function. */
+function bmpOf(width: number, height: number, rgb: (x: number, y: number) => [number, number, number]): Buffer {
+  const px = Buffer.alloc(width * height * 3);
+  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) px.set(rgb(x, y), (y * width + x) * 3);
+  return bmp24(width, height, px);
 }
 
 async function expectApiError(p: Promise<unknown>, status: number, message: string | RegExp) {
@@ -55,7 +39,7 @@ describe('decodeImage', () => {
   });
 
   it('decodes a BMP (which libvips cannot) with the right colours and orientation', async () => {
-    const img = await decodeImage(bmp24(5, 3, (x, y) => [x * 50, y * 100, 7]), limits);
+    const img = await decodeImage(bmpOf(5, 3, (x, y) => [x * 50, y * 100, 7]), limits);
     expect([img.width, img.height]).toEqual([5, 3]);
     const at = (x: number, y: number) => [...img.data.subarray((y * 5 + x) * 3, (y * 5 + x) * 3 + 3)];
     expect(at(0, 0)).toEqual([0, 0, 7]);

@@ -1,3 +1,4 @@
+import { seededRng } from '../../seeded-random.js';
 import sharp, { type Sharp } from 'sharp';
 import { boxHeight, boxWidth, type Box } from '../../geometry/box.js';
 import type { Point } from '../../geometry/similarity.js';
@@ -19,16 +20,6 @@ const fromSharp = async (s: Sharp): Promise<RgbImage> => {
 };
 const toSharp = (img: RgbImage) => sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } });
 
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function mapPixels(img: RgbImage, f: (r: number, g: number, b: number, x: number, y: number) => [number, number, number]): RgbImage {
   const out = new Uint8Array(img.data.length);
@@ -48,7 +39,7 @@ export const exposure = (img: RgbImage, gain: number) => mapPixels(img, (r, g, b
 
 /** Additive white Gaussian noise of standard deviation `sigma` grey levels, per channel. */
 export function gaussianNoise(img: RgbImage, sigma: number, seed = 1): RgbImage {
-  const rnd = mulberry32(seed);
+  const rnd = seededRng(seed);
   const gauss = () => Math.sqrt(-2 * Math.log(1 - rnd())) * Math.cos(2 * Math.PI * rnd());
   return mapPixels(img, (r, g, b) => [r + sigma * gauss(), g + sigma * gauss(), b + sigma * gauss()]);
 }
@@ -180,7 +171,7 @@ export function textWatermark(img: RgbImage, box: Box, alpha = 0.4, colour: read
  */
 export function clutterBackground(img: RgbImage, box: Box, seed = 7): RgbImage {
   const data = new Uint8Array(img.data);
-  const rnd = mulberry32(seed);
+  const rnd = seededRng(seed);
   const cx = (box.x1 + box.x2) / 2, cy = (box.y1 + box.y2) / 2;
   const w = boxWidth(box), h = boxHeight(box);
   const bars = Array.from({ length: 40 }, () => ({
