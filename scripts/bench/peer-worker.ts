@@ -4,7 +4,7 @@
  * images. Prints one JSON line. Its models are served over loopback HTTP because tfjs in Node without
  * tfjs-node cannot read file:// URLs.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
@@ -22,9 +22,15 @@ interface HumanInstance {
 
 const require = createRequire(import.meta.url);
 const started = performance.now();
-const humanDir = dirname(require.resolve('@vladmandic/human/package.json'));
+/** A package's folder, found from its main entry (these packages do not export package.json). */
+function packageDir(name: string): string {
+  let dir = dirname(require.resolve(name));
+  while (!existsSync(join(dir, 'package.json'))) dir = dirname(dir);
+  return dir;
+}
+const humanDir = packageDir('@vladmandic/human');
 const { Human } = require(join(humanDir, 'dist', 'human.node-wasm.js')) as { Human: new (config: object) => HumanInstance };
-const wasmDir = join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist');
+const wasmDir = join(packageDir('@tensorflow/tfjs-backend-wasm'), 'dist');
 
 async function main(): Promise<void> {
   const files = JSON.parse(process.argv[2]) as string[];
