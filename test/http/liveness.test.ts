@@ -1,3 +1,4 @@
+import { livenessValues } from '../../scripts/eval/tasks/liveness.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -13,17 +14,6 @@ import { demoPhoto } from '../support/fixtures.js';
 const MODULES = ['face-detector-liveness-estimator', 'liveness-anti-spoofing', 'quality-liveness-anti-spoofing'] as const;
 const PATH = '/face-detector-liveness-estimator/process';
 
-const values = (module: string) => `processing:
-  services:
-    face-detector-liveness-estimator:
-      module: ${module}
-      configs:
-        - name: common_capturer_uld_fda.xml
-          params: { min_size: 80 }
-        - name: liveness_2d_estimator_v3.xml
-          params: {}
-      additional_variables: ${module === 'quality-liveness-anti-spoofing' ? '{ quality_threshold: 30, reject_many_faces: true }' : '{}'}
-`;
 
 /** One near-frontal face alone in a 640×480 frame: cut from demo sample5 around its fifth face. */
 const oneFace = () => sharp(demoPhoto(5)).extract({ left: 542, top: 0, width: 660, height: 495 }).resize(640, 480).jpeg({ quality: 90 }).toBuffer();
@@ -33,7 +23,7 @@ let single: Buffer;
 
 beforeAll(async () => {
   single = await oneFace();
-  await Promise.all(MODULES.map(async (m) => servers.set(m, await startServer({ values: values(m) }))));
+  await Promise.all(MODULES.map(async (m) => servers.set(m, await startServer({ values: livenessValues(m) }))));
 });
 
 afterAll(async () => {

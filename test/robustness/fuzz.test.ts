@@ -8,27 +8,21 @@
  *
  * A failing case prints its index; `FUZZ_SEED` and `FUZZ_CASES` reproduce or widen a run.
  */
+import { seededRng } from '../../shared/seeded-random.js';
 import { Agent } from 'node:http';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type ServerProcess } from '../../scripts/lib/server-process.js';
 import { demoPhoto } from '../support/fixtures.js';
-import { json, multipart, send, servedServices, smallFace, type RawRequest, type Reply, type ServedService } from './support.js';
+import { crc32, json, multipart, send, servedServices, smallFace, type RawRequest, type Reply, type ServedService } from './support.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20_240_611);
 const CASES = Number(process.env.FUZZ_CASES ?? 2400);
 const PARALLEL = 6;
 
-/** mulberry32: small, fast, good enough to drive mutations. */
+/** Seeded randomness to drive mutations (shared/seeded-random.ts). */
 function prng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = seededRng(seed);
   const int = (n: number) => Math.floor(next() * n);
   return { next, int, pick: <T>(xs: readonly T[]): T => xs[int(xs.length)], chance: (p: number) => next() < p };
 }
@@ -36,14 +30,6 @@ type Rng = ReturnType<typeof prng>;
 
 // ---- image mutations ----
 
-function crc32(buf: Buffer): number {
-  let crc = 0xffffffff;
-  for (const byte of buf) {
-    crc ^= byte;
-    for (let k = 0; k < 8; k++) crc = crc & 1 ? 0xedb88320 ^ (crc >>> 1) : crc >>> 1;
-  }
-  return (crc ^ 0xffffffff) >>> 0;
-}
 
 const isPng = (b: Buffer) => b.length > 33 && b.readUInt32BE(0) === 0x89504e47;
 const isJpeg = (b: Buffer) => b.length > 4 && b[0] === 0xff && b[1] === 0xd8;

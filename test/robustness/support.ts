@@ -113,7 +113,8 @@ export function smallFace(): Promise<Buffer> {
   return sharp(demoPhoto(2)).extract({ left: 1395, top: 97, width: 300, height: 300 }).resize(160, 160).jpeg({ quality: 85 }).toBuffer();
 }
 
-function crc32(buf: Buffer): number {
+/** PNG chunk checksum (CRC-32, IEEE). */
+export function crc32(buf: Buffer): number {
   let crc = 0xffffffff;
   for (const byte of buf) {
     crc ^= byte;

@@ -1,6 +1,7 @@
 // Test harness for the TFJS -> ONNX converter: builds tiny TFJS graph models in memory, runs them
 // in tfjs (cpu backend, the reference) and the converted ONNX in onnxruntime-node, and compares.
 
+import { seededRng } from '../../shared/seeded-random.js';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfconv from '@tensorflow/tfjs-converter';
@@ -30,17 +31,8 @@ export type TestDType = 'float32' | 'int32' | 'bool';
 
 // ---- seeded data ----
 
-/** mulberry32: small, fast, deterministic. */
-export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded, deterministic inputs (shared/seeded-random.ts). */
+export const rng = (seed: number): (() => number) => seededRng(seed);
 
 export function randomArray(n: number, seed: number, lo = -1, hi = 1): Float32Array {
   const r = rng(seed);

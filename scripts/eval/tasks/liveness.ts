@@ -23,7 +23,8 @@ import type { EvalTask } from '../task.js';
 const MODULES = ['face-detector-liveness-estimator', 'liveness-anti-spoofing', 'quality-liveness-anti-spoofing'] as const;
 type ModuleName = (typeof MODULES)[number];
 
-const values = (module: ModuleName) => `processing:
+/** A values file serving the liveness service with one of its modules (shared with the HTTP tests). */
+export const livenessValues = (module: string) => `processing:
   services:
     face-detector-liveness-estimator:
       module: ${module}
@@ -117,7 +118,7 @@ async function run(): Promise<string> {
 
   const results: { module: ModuleName; nuaa: Rates; bona: Answer[]; attack: Answer[]; harder: Map<RecaptureKind, Answer[]>; demo: Answer[]; msPerImage: number }[] = [];
   for (const module of MODULES) {
-    const server = await startServer({ values: values(module) });
+    const server = await startServer({ values: livenessValues(module) });
     try {
       const t0 = Date.now();
       const bona: Answer[] = [], attack: Answer[] = [];
