@@ -2,7 +2,7 @@ import type { LivenessParams } from '../config/config-object.js';
 import { boxHeight, boxWidth, shiftInside, squareAround, type Box } from '../geometry/box.js';
 import type { RgbImage } from '../image/rgb-image.js';
 import { patchToTensor } from '../image/tensor.js';
-import { cropResize } from '../image/warp.js';
+import { cropResize, mirrorPatch } from '../image/warp.js';
 import { loadModel, ort, type Model } from '../models/session.js';
 
 /**
@@ -57,17 +57,6 @@ export function cropSquare(box: Box, scale: number, width: number, height: numbe
   return { square, outside: side > 0 ? 1 - (iw * ih) / (side * side) : 1 };
 }
 
-function mirror(patch: Uint8Array): Uint8Array {
-  const out = new Uint8Array(patch.length);
-  for (let y = 0; y < SIZE; y++) {
-    for (let x = 0; x < SIZE; x++) {
-      const s = (y * SIZE + x) * 3, d = (y * SIZE + SIZE - 1 - x) * 3;
-      out[d] = patch[s]; out[d + 1] = patch[s + 1]; out[d + 2] = patch[s + 2];
-    }
-  }
-  return out;
-}
-
 export class LivenessEstimator {
   private constructor(
     readonly params: LivenessParams,
@@ -96,7 +85,7 @@ export class LivenessEstimator {
     if (crop.fit) side = Math.min(side, img.width, img.height);
     const sq = shiftInside(squareAround(box, side), img.width, img.height);
     let patch = cropResize(img, sq.x1, sq.y1, sq.x2 - sq.x1, sq.y2 - sq.y1, SIZE, SIZE);
-    if (crop.flip) patch = mirror(patch);
+    if (crop.flip) patch = mirrorPatch(patch, SIZE, SIZE);
     const input = patchToTensor(patch, SIZE, SIZE, SPEC);
     const logits = (await this.session.run({ input: new ort.Tensor('float32', input, [1, 3, SIZE, SIZE]) }))[this.session.outputNames[0]].data as Float32Array;
     let max = -Infinity;

@@ -1,6 +1,7 @@
 import type { Point } from '../geometry/similarity.js';
 import type { RgbImage } from '../image/rgb-image.js';
 import { patchToTensor } from '../image/tensor.js';
+import { mirrorPatch } from '../image/warp.js';
 import { loadModel, ort, type Model } from '../models/session.js';
 import { alignFace } from './face-aligner.js';
 
@@ -14,17 +15,6 @@ export interface RecognizerParams {
 const SIZE = 112;
 /** BGR (v − 127) / 128: BGR measured AUC 0.9999 against RGB's lower figure on the verification set. */
 const SPEC = { order: 'bgr', mean: [127, 127, 127], std: [128, 128, 128], layout: 'nchw' } as const;
-
-function mirror(patch: Uint8Array, size: number): Uint8Array {
-  const out = new Uint8Array(patch.length);
-  for (let y = 0; y < size; y++) {
-    for (let x = 0; x < size; x++) {
-      const s = (y * size + x) * 3, d = (y * size + size - 1 - x) * 3;
-      out[d] = patch[s]; out[d + 1] = patch[s + 1]; out[d + 2] = patch[s + 2];
-    }
-  }
-  return out;
-}
 
 export function l2normalise(v: Float32Array): Float32Array {
   let n = 0;
@@ -54,7 +44,7 @@ export class TemplateExtractor {
     let raw: Float32Array;
     if (flip) {
       // The graph is fixed at batch 1, so the mirrored face is a second run.
-      patchToTensor(mirror(patch, SIZE), SIZE, SIZE, SPEC, input, 3 * SIZE * SIZE);
+      patchToTensor(mirrorPatch(patch, SIZE, SIZE), SIZE, SIZE, SPEC, input, 3 * SIZE * SIZE);
       const a = await this.run(input.subarray(0, 3 * SIZE * SIZE));
       const b = await this.run(input.subarray(3 * SIZE * SIZE));
       raw = a.map((x, i) => (x + b[i]) / 2);

@@ -70,3 +70,15 @@ export const cropTransform = (x: number, y: number, w: number, h: number, outW: 
 export function cropResize(img: RgbImage, x: number, y: number, w: number, h: number, outW: number, outH: number): Uint8Array {
   return warpAffine(img, cropTransform(x, y, w, h, outW, outH), outW, outH);
 }
+
+/** The patch flipped left–right (test-time augmentation of the recognizer and the liveness ensemble). */
+export function mirrorPatch(patch: Uint8Array, width: number, height: number): Uint8Array {
+  const out = new Uint8Array(patch.length);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const s = (y * width + x) * 3, d = (y * width + width - 1 - x) * 3;
+      out[d] = patch[s]; out[d + 1] = patch[s + 1]; out[d + 2] = patch[s + 2];
+    }
+  }
+  return out;
+}

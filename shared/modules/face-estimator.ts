@@ -1,5 +1,5 @@
 import { FaceCapturer, type CapturedFace } from '../blocks/face-capturer.js';
-import type { Landmarks68 } from '../blocks/landmarks.js';
+import { fivePoints, type Landmarks68 } from '../blocks/landmarks.js';
 import { FaceLandmarkNames, type ImageObject } from '../contract/objects.js';
 import type { ResolvedServiceConfig } from '../config/service-config.js';
 import { fromNormalised, type Box } from '../geometry/box.js';
@@ -34,7 +34,7 @@ function fiveFromFitter(keypoints: number[]): Point[] {
   return (['left_eye', 'right_eye', 'nose', 'mouth_left', 'mouth_right'] as const).map((n) => [keypoints[3 * fdaIndex(n)], keypoints[3 * fdaIndex(n) + 1]] as Point);
 }
 
-const regionOf = (face: CapturedFace, fivePoints: (l: Landmarks68) => Point[], wholeImage: boolean): FaceRegion => ({
+const regionOf = (face: CapturedFace, wholeImage: boolean): FaceRegion => ({
   box: face.box,
   score: face.score,
   five: fivePoints(face.landmarks),
@@ -53,7 +53,6 @@ const regionOf = (face: CapturedFace, fivePoints: (l: Landmarks68) => Point[], w
  */
 export async function createFaceEstimatorModule(config: ResolvedServiceConfig, estimator: FaceEstimator): Promise<ModuleRuntime> {
   const capturer = await FaceCapturer.create(config.capturer!);
-  const { fivePoints } = await import('../blocks/landmarks.js');
   return {
     config,
     async process({ image, objects, route }: ProcessInput) {
@@ -63,12 +62,12 @@ export async function createFaceEstimatorModule(config: ResolvedServiceConfig, e
           const whole: Box = { x1: 0, y1: 0, x2: img.width, y2: img.height };
           // The whole-image face is not reported with angles: the cheap geometric ones suffice.
           const face = await capturer.fit(img, whole, 1, false);
-          const [fields] = await estimator.estimate(img, [regionOf(face, fivePoints, true)], { capturer });
+          const [fields] = await estimator.estimate(img, [regionOf(face, true)], { capturer });
           return { objects: [{ id: 0, class: 'face', bbox: [0, 0, 1, 1], ...fields }] };
         }
         if (route === 'sample') return { objects }; // only non-face objects: nothing to judge
         const faces = await capturer.capture(img);
-        const fields = await estimator.estimate(img, faces.map((f) => regionOf(f, fivePoints, false)), { capturer });
+        const fields = await estimator.estimate(img, faces.map((f) => regionOf(f, false)), { capturer });
         let id = nextId(objects);
         return { objects: [...objects, ...faces.map((f, i) => ({ ...faceObject(f, id++, img.width, img.height, img.scale), ...fields[i] }))] };
       }
@@ -82,7 +81,7 @@ export async function createFaceEstimatorModule(config: ResolvedServiceConfig, e
           regions.push({ box, score: o.confidence ?? 1, five: fiveFromFitter(keypoints).map(([x, y]) => [x / (img.scale ?? 1), y / (img.scale ?? 1)] as Point), landmarks: null, angles: o.angles ?? null, wholeImage: !o.bbox });
         } else {
           const face = await capturer.fit(img, box, o.confidence ?? 1);
-          regions.push({ ...regionOf(face, fivePoints, !o.bbox), angles: o.angles ?? face.angles });
+          regions.push({ ...regionOf(face, !o.bbox), angles: o.angles ?? face.angles });
         }
         targets.push(i);
       }
