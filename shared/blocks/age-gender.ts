@@ -107,7 +107,7 @@ export class AgeGenderModel {
 
   /** The session is shared by every module of the process (loadModel loads it once). */
   static async create(): Promise<AgeGenderModel> {
-    return new AgeGenderModel(await loadModel(MODEL, { [INPUT]: [1, SIZE, SIZE, 3] }));
+    return new AgeGenderModel(await loadModel(MODEL, { [INPUT]: [1, SIZE, SIZE, 3] }, 2));
   }
 
   /** Age and gender for each face, in order; faces of one image run as one batch. */

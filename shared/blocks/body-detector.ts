@@ -171,7 +171,7 @@ export class BodyDetector {
 
   static async create(model: BodyModelName): Promise<BodyDetector> {
     const spec = SPECS[model];
-    return new BodyDetector(model, spec, await loadModel(model, { [spec.input]: spec.shape }));
+    return new BodyDetector(model, spec, await loadModel(model, { [spec.input]: spec.shape }, 2));
   }
 
   /** People, most confident first. */

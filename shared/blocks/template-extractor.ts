@@ -34,7 +34,7 @@ export class TemplateExtractor {
   private constructor(private readonly session: Model) {}
 
   static async create(params: RecognizerParams): Promise<TemplateExtractor> {
-    return new TemplateExtractor(await loadModel(params.model, { input: [1, 3, SIZE, SIZE] }));
+    return new TemplateExtractor(await loadModel(params.model, { input: [1, 3, SIZE, SIZE] }, 2));
   }
 
   async embedAligned(patch: Uint8Array, flip: boolean): Promise<Embedding> {

@@ -94,10 +94,15 @@ const upper = (s: string) => s.toUpperCase();
  * in-process queue alone could hold all of them and never answers 503 to a request Knative admitted
  * (MAX_CONCURRENT_REQUESTS on top is slack for the instant between a reply and its slot's release).
  * REQUEST_TIMEOUT_MS stays under timeoutSeconds so the caller gets the function's 504, not a cut connection.
+ * MODULE_WORKERS follows the pod's CPU (limit, else request): a one-CPU pod runs its module on the HTTP
+ * thread (a worker would only add ~45 MiB), a pod given n ≥ 2 CPUs gets n module threads. Knative scales
+ * out by adding pods; the threads are for the CPUs one pod was given.
  */
-export function limitsEnv(block: Pick<ServiceBlock, 'container_concurrency' | 'timeout_seconds'>): Record<string, string> {
+export function limitsEnv(block: Pick<ServiceBlock, 'container_concurrency' | 'timeout_seconds' | 'resources'>): Record<string, string> {
   const cc = block.container_concurrency;
+  const cpu = parseQuantity(block.resources?.limits?.cpu ?? block.resources?.requests?.cpu ?? DEFAULT_RESOURCES.requests.cpu) ?? 1;
   return {
+    MODULE_WORKERS: String(cpu >= 2 ? Math.floor(cpu) : 0),
     MAX_CONCURRENT_REQUESTS: String(cc > 0 ? Math.min(cc, IN_PROCESS_CONCURRENCY) : IN_PROCESS_CONCURRENCY),
     MAX_QUEUED_REQUESTS: String(cc > 0 ? cc : UNBOUNDED_QUEUE),
     REQUEST_TIMEOUT_MS: String(Math.max(100, Math.floor(block.timeout_seconds * 900))),

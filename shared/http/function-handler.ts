@@ -2,6 +2,8 @@ import type { HttpFunction } from '@google-cloud/functions-framework';
 import type { ResolvedServiceConfig } from '../config/service-config.js';
 import type { ModuleName } from '../modules/catalogue.js';
 import type { RuntimeEnv } from './limits.js';
+import { cpuQuota } from '../workers/cpu-quota.js';
+import { ModuleWorkers, workersAvailable } from '../workers/module-workers.js';
 import { PixelBudget } from './admission.js';
 import { trackWork } from './gate.js';
 import { docsPage, openApiDocument } from './openapi.js';
@@ -25,7 +27,8 @@ export interface FunctionHandler {
 
 export function createFunctionHandler(configs: ResolvedServiceConfig[], limits: RuntimeEnv, mounted: boolean): FunctionHandler {
   const pixels = new PixelBudget(limits.MAX_IMAGE_PIXELS);
-  const endpoints = configs.map((c) => new ServiceEndpoint(c, limits, pixels));
+  const workers = moduleWorkers(limits);
+  const endpoints = configs.map((c) => new ServiceEndpoint(c, limits, pixels, workers));
   const byService = new Map(endpoints.map((e) => [e.service, e]));
   const mounts = endpoints.map((e) => ({ prefix: mounted ? `/${e.service}` : '', module: e.config.module as ModuleName }));
   let openapi: Record<string, unknown> | undefined;
@@ -84,4 +87,19 @@ export function createFunctionHandler(configs: ResolvedServiceConfig[], limits: 
     return work;
   };
   return { handler, ready, endpoints };
+}
+
+/** Each worker holds its own copy of the models (~45 MiB); past a few, more pods serve better than more threads. */
+const MAX_AUTO_WORKERS = 4;
+
+/** The process's module workers per MODULE_WORKERS, or none (modules run on the HTTP thread). */
+function moduleWorkers(limits: RuntimeEnv): ModuleWorkers | undefined {
+  const cpus = Math.min(cpuQuota(), MAX_AUTO_WORKERS);
+  const count = limits.MODULE_WORKERS === 'auto' ? (cpus > 1 ? cpus : 0) : limits.MODULE_WORKERS;
+  if (count === 0) return undefined;
+  if (!workersAvailable()) {
+    log('warn', 'module workers need the compiled build (npm run build); modules run on the HTTP thread');
+    return undefined;
+  }
+  return new ModuleWorkers(count);
 }

@@ -20,6 +20,11 @@ export const RuntimeEnv = z.object({
   /** Requests processed at once; the rest wait in a bounded queue, beyond which 503 + Retry-After. */
   MAX_CONCURRENT_REQUESTS: int(2, 1),
   MAX_QUEUED_REQUESTS: int(32, 0),
+  /**
+   * Threads that run the modules (inference and pre-processing); `auto` = one per CPU of the cgroup
+   * quota (none, i.e. the HTTP thread itself, on one CPU). onnxruntime-node blocks its calling thread.
+   */
+  MODULE_WORKERS: z.union([z.literal('auto'), z.coerce.number().int().min(0).max(64)]).default('auto'),
   /** If set, every route but /health needs `Authorization: Bearer <token>`. */
   API_TOKEN: z.string().min(1).optional(),
   /** Milliseconds a SIGTERM waits for in-flight requests before the process exits anyway. */

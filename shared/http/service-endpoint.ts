@@ -12,6 +12,7 @@ import { Modules } from '../modules/catalogue.js';
 import { normaliseObjects } from '../modules/objects.js';
 import { createModule } from '../modules/registry.js';
 import type { ModuleRuntime, ProcessOutput } from '../modules/runtime.js';
+import type { ModuleWorkers } from '../workers/module-workers.js';
 import { PixelBudget } from './admission.js';
 import type { RuntimeEnv } from './limits.js';
 import { imageField } from './multipart.js';
@@ -42,10 +43,12 @@ export class ServiceEndpoint {
     private readonly limits: RuntimeEnv,
     /** Shared by every endpoint of the process. */
     private readonly pixels: PixelBudget = new PixelBudget(limits.MAX_IMAGE_PIXELS),
+    /** Where the module runs: these worker threads, or (absent) this thread. */
+    workers?: ModuleWorkers,
   ) {
     this.schema = sampleRequestSchema({ imageRequired: Modules[config.module].imageRequired, limits: { maxObjects: limits.MAX_OBJECTS } });
     const started = performance.now();
-    this.ready = createModule(config).then(
+    this.ready = (workers ? workers.host(config) : createModule(config)).then(
       (runtime) => {
         this.runtime = runtime;
         log('info', `${config.service}: module ${config.module} ready in ${Math.round(performance.now() - started)} ms`);

@@ -102,6 +102,14 @@ describe('what the manifests say', () => {
     }
   });
 
+  it('module worker threads follow the pod CPU: none for one CPU, one per CPU from two', () => {
+    expect(containerEnvOf(knService(deploymentOf(shippedValues()), 'face-detector-face-fitter')).MODULE_WORKERS).toBe('0');
+    const twoCpus = deploymentOf(editedValues([[fitterPath('resources'), { requests: { cpu: '1500m' }, limits: { cpu: '2' } }]]));
+    expect(containerEnvOf(knService(twoCpus, 'face-detector-face-fitter')).MODULE_WORKERS).toBe('2');
+    const override = deploymentOf(editedValues([[fitterPath('env'), { MODULE_WORKERS: '3' }]]));
+    expect(containerEnvOf(knService(override, 'face-detector-face-fitter')).MODULE_WORKERS).toBe('3');
+  });
+
   it('the block env is added, API_TOKEN comes from an optional Secret, image and pull policy from the values', () => {
     const d = deploymentOf(editedValues([[fitterPath('env'), { ORT_INTRA_OP_THREADS: '1' }]]));
     const svc = knService(d, 'face-detector-face-fitter');

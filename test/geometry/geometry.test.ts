@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { iou, shiftInside, type Box } from '../../shared/geometry/box.js';
 import { nms } from '../../shared/geometry/nms.js';
 import { applyAffine, estimateSimilarity, invertAffine, type Point } from '../../shared/geometry/similarity.js';
-import { warpAffine } from '../../shared/image/warp.js';
+import { cropResize, cropTransform, warpAffine } from '../../shared/image/warp.js';
+import { seededRng } from '../../shared/seeded-random.js';
 
 const box = (x1: number, y1: number, x2: number, y2: number): Box => ({ x1, y1, x2, y2 });
 
@@ -61,5 +62,27 @@ describe('warpAffine', () => {
     for (let y = 0; y < w; y++) for (let x = 0; x < w; x++) data.fill((x + y) % 2 ? 255 : 0, (y * w + x) * 3, (y * w + x) * 3 + 3);
     const out = warpAffine({ data, width: w, height: w }, [8, 0, 0, 0, 8, 0], 8, 8);
     for (const v of out) expect(Math.abs(v - 128)).toBeLessThan(40);
+  });
+
+  it('the separable crop gives the general warp pixels (to ±1 of rounding) for shrinks, zooms and crops past the edge', () => {
+    const random = seededRng(7);
+    const img = { data: new Uint8Array(97 * 61 * 3).map(() => Math.floor(random() * 256)), width: 97, height: 61 };
+    const cases: [number, number, number, number, number, number][] = [
+      [0, 0, 97, 61, 20, 13], // 4.8× shrink: 4 × 4 sub-samples
+      [10.5, 7.25, 40, 33, 64, 64], // zoom
+      [-20, -10, 80, 70, 32, 32], // past the top-left edge
+      [60, 40, 80, 50, 17, 11], // past the bottom-right edge
+      [3, 2, 90, 55, 45, 27], // 2× shrink
+    ];
+    for (const [x, y, w, h, ow, oh] of cases) {
+      const fast = cropResize(img, x, y, w, h, ow, oh);
+      const general = warpAffine(img, cropTransform(x, y, w, h, ow, oh), ow, oh);
+      let off = 0;
+      for (let i = 0; i < fast.length; i++) {
+        expect(Math.abs(fast[i] - general[i])).toBeLessThanOrEqual(1);
+        if (fast[i] !== general[i]) off++;
+      }
+      expect(off / fast.length).toBeLessThan(0.01);
+    }
   });
 });

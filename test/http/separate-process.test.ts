@@ -5,7 +5,8 @@ import { contractSuite } from '../support/contract-suite.js';
 let server: ServerProcess;
 
 beforeAll(async () => {
-  server = await startServer({ env: { MAX_BODY_SIZE: '2' } });
+  // Two module threads whatever the machine's core count: the contract holds through the worker hand-off.
+  server = await startServer({ env: { MAX_BODY_SIZE: '2', MODULE_WORKERS: '2' } });
 });
 
 afterAll(async () => {

@@ -1,0 +1,49 @@
+/**
+ * A module worker: a thread that hosts module runtimes (their models loaded and warmed here) and runs
+ * requests for them. onnxruntime-node runs inference synchronously on the calling thread, so one
+ * process needs one such thread per core to use its cores; the HTTP thread only parses and answers.
+ */
+import { parentPort } from 'node:worker_threads';
+import { ApiError } from '../contract/errors.js';
+import { requestTimings, type RequestTimings } from '../models/session.js';
+import { createModule } from '../modules/registry.js';
+import type { ModuleRuntime } from '../modules/runtime.js';
+import type { FromWorker, ToWorker, WorkerError } from './protocol.js';
+
+const port = parentPort;
+if (!port) throw new Error('module-worker runs as a worker thread');
+const runtimes = new Map<string, ModuleRuntime>();
+const send = (message: FromWorker) => port.postMessage(message);
+
+function describe(error: unknown): WorkerError {
+  if (error instanceof ApiError) return { message: error.message, status: error.status, detail: error.detail, headers: error.headers };
+  return { message: error instanceof Error ? error.message : String(error) };
+}
+
+port.on('message', (message: ToWorker) => {
+  if (message.kind === 'load') {
+    createModule(message.config).then(
+      (runtime) => {
+        runtimes.set(message.service, runtime);
+        send({ kind: 'loaded', service: message.service });
+      },
+      (error: unknown) => send({ kind: 'load-failed', service: message.service, message: describe(error).message }),
+    );
+    return;
+  }
+  const timings: RequestTimings = { decodeMs: 0, inferenceMs: 0 };
+  const runtime = runtimes.get(message.service);
+  const work = runtime
+    ? requestTimings.run(timings, () =>
+        runtime.process({
+          image: message.image && { ...message.image, data: Buffer.from(message.image.data.buffer, message.image.data.byteOffset, message.image.data.byteLength) },
+          objects: message.objects,
+          route: message.route,
+        }),
+      )
+    : Promise.reject(new Error(`module worker does not host ${message.service}`));
+  work.then(
+    (output) => send({ kind: 'result', id: message.id, output, inferenceMs: timings.inferenceMs }),
+    (error: unknown) => send({ kind: 'error', id: message.id, error: describe(error), inferenceMs: timings.inferenceMs }),
+  );
+});
