@@ -41,9 +41,12 @@ RUN arch="$(node -p process.arch)" \
  && test -f "linux/${arch}/onnxruntime_binding.node"
 
 FROM ${NODE_IMAGE} AS runtime
+# MALLOC_ARENA_MAX: with module worker threads (pods given 2+ CPUs) glibc's per-thread arenas held
+# ~100 MiB more after load in the all-in-one server (peak 975 → 873 MiB measured with two workers).
 ENV NODE_ENV=production \
     PORT=8080 \
-    ORT_DISABLE_TELEMETRY=1
+    ORT_DISABLE_TELEMETRY=1 \
+    MALLOC_ARENA_MAX=2
 WORKDIR /app
 # Owned by root and read-only to the process: the functions never write to disk.
 COPY --from=builder /app/package.json ./package.json

@@ -15,8 +15,8 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
-import { serviceConfigToEnv } from '../shared/config/env-codec.js';
 import { loadValues, servicesFromValues } from '../shared/config/values.js';
+import { containerEnv } from '../shared/deploy/knative-manifests.js';
 import { projectRoot } from '../shared/models/manifest.js';
 import { demoPhoto, demoPhotoPath, oneFace640 } from './lib/sample-images.js';
 import { postSample, startServer, type ServerProcess } from './lib/server-process.js';
@@ -193,7 +193,8 @@ async function main(): Promise<void> {
   if (!args.includes('--no-cold')) cold.push(await coldStart('image-api', {}, null, oneFace));
   for (const service of args.includes('--no-cold') ? [] : services) {
     const config = configs.get(service)!;
-    cold.push(await coldStart(config.module, serviceConfigToEnv(config), service, oneFace));
+    // The Service's container env: config overrides, limits, and MODULE_WORKERS for its CPU (0 for one CPU).
+    cold.push(await coldStart(config.module, containerEnv(config, values.processing.services[service], service), service, oneFace));
   }
   console.log('## Cold start (spawn → ready → first answer) and peak RSS\n');
   console.log('| process | ready ms | first answer ms | peak RSS MB |\n|---|---|---|---|');

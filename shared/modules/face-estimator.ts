@@ -80,7 +80,7 @@ export async function createFaceEstimatorModule(config: ResolvedServiceConfig, e
         if (keypoints) {
           regions.push({ box, score: o.confidence ?? 1, five: fiveFromFitter(keypoints).map(([x, y]) => [x / (img.scale ?? 1), y / (img.scale ?? 1)] as Point), landmarks: null, angles: o.angles ?? null, wholeImage: !o.bbox });
         } else {
-          const face = await capturer.fit(img, box, o.confidence ?? 1);
+          const face = await capturer.fit(img, box, o.confidence ?? 1, !o.angles); // the client's angles spare the pose model
           regions.push({ ...regionOf(face, !o.bbox), angles: o.angles ?? face.angles });
         }
         targets.push(i);

@@ -35,7 +35,7 @@ function rebuild(error: WorkerError): Error {
  * A fixed set of module worker threads, one per CPU the process may use. Every hosted service is loaded
  * in every worker; a request goes to the worker with the fewest requests in flight. The decoded image
  * crosses once per request (copied: ~1 ms for 12 MP), the answer's objects come back.
- * A worker that dies fails its requests with a 500 and is replaced, reloading what it hosted.
+ * A worker that dies serving fails its requests with a 500 and is replaced, reloading what it hosted.
  */
 export class ModuleWorkers {
   private readonly slots: Slot[] = [];
@@ -80,7 +80,9 @@ export class ModuleWorkers {
     if (index < 0) return; // 'error' is followed by 'exit': handled once
     for (const pending of slot.inFlight.values()) pending.reject(new Error(`module worker failed: ${error.message}`));
     for (const load of slot.loads.values()) load.reject(error);
-    if (this.closing) {
+    // A worker that dies while loading would die again: its load fails the service (health says so)
+    // instead of a respawn loop.
+    if (this.closing || slot.loads.size > 0) {
       this.slots.splice(index, 1);
       return;
     }

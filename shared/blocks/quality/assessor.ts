@@ -61,8 +61,9 @@ export class QualityAssessor {
   async measure(img: RgbImage, face: QualityFace, capturer: FaceCapturer): Promise<QualityMeasurements> {
     let { landmarks, angles } = face;
     if (!landmarks || !angles) {
-      // Faces from a client carry 21 fda points, not the 68 the eye crops need: fit them once.
-      const fitted = await capturer.fit(img, face.box, face.score);
+      // Faces from a client carry 21 fda points, not the 68 the eye crops need: fit them once (and run the
+      // pose model only if the client sent no angles: the fitter's objects carry them).
+      const fitted = await capturer.fit(img, face.box, face.score, !angles);
       landmarks ??= fitted.landmarks;
       angles ??= fitted.angles;
     }
