@@ -14,7 +14,7 @@ export async function main(target = process.env.FUNCTION_TARGET ?? 'image-api'):
     const { registeredFunction } = await import('../shared/http/register.js');
     await import('./index.js');
     const fn = registeredFunction(target).build();
-    await launch(target, limits, fn.ready);
+    await launch(target, limits, fn.ready, fn.close);
     // A model that cannot load is fatal at start-up: an orchestrator should see the crash, not a pod that never turns ready.
     await fn.ready;
     const failed = fn.endpoints.map((e) => e.health()).find((h) => h.status !== 200);

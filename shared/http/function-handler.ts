@@ -23,6 +23,8 @@ export interface FunctionHandler {
   handler: HttpFunction;
   ready: Promise<void>;
   endpoints: ServiceEndpoint[];
+  /** Stops the module workers (each finishes the inference it is in); call before the process exits. */
+  close: () => Promise<void>;
 }
 
 export function createFunctionHandler(configs: ResolvedServiceConfig[], limits: RuntimeEnv, mounted: boolean): FunctionHandler {
@@ -86,10 +88,10 @@ export function createFunctionHandler(configs: ResolvedServiceConfig[], limits: 
     trackWork(req, work);
     return work;
   };
-  return { handler, ready, endpoints };
+  return { handler, ready, endpoints, close: async () => workers?.close() };
 }
 
-/** Each worker holds its own copy of the models (~45 MiB); past a few, more pods serve better than more threads. */
+/** Each worker holds its own copy of the models (~45 MiB for one function, ~160 for all); past a few, more pods serve better than more threads. */
 const MAX_AUTO_WORKERS = 4;
 
 /** The process's module workers per MODULE_WORKERS, or none (modules run on the HTTP thread). */
@@ -98,7 +100,8 @@ function moduleWorkers(limits: RuntimeEnv): ModuleWorkers | undefined {
   const count = limits.MODULE_WORKERS === 'auto' ? (cpus > 1 ? cpus : 0) : limits.MODULE_WORKERS;
   if (count === 0) return undefined;
   if (!workersAvailable()) {
-    log('warn', 'module workers need the compiled build (npm run build); modules run on the HTTP thread');
+    // Under vitest (TypeScript sources) `auto` quietly runs modules in-process; an explicit count is a mistake worth a line.
+    if (limits.MODULE_WORKERS !== 'auto') log('warn', 'module workers need the compiled build (npm run build); modules run on the HTTP thread');
     return undefined;
   }
   return new ModuleWorkers(count);

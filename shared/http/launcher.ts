@@ -5,12 +5,17 @@ import { gate, type GateState } from './gate.js';
 import type { RuntimeEnv } from './limits.js';
 import { log } from './service-endpoint.js';
 
+/** The longest the exit waits for module workers to finish the inference they are in. */
+const CLOSE_WAIT_MS = 5_000;
+
 /**
  * Serves a registered functions-framework function: the framework's own express server with our gate
  * in front of it (limits, admission, auth), and a graceful SIGTERM: stop accepting, let in-flight
- * requests finish (up to SHUTDOWN_GRACE_MS), exit 0.
+ * requests finish (up to SHUTDOWN_GRACE_MS), exit 0. `close` runs before the exit: module workers must
+ * be stopped first, since exiting while one is inside onnxruntime tears its globals down under it (the
+ * process then dies of a signal instead of exiting 0).
  */
-export function launch(target: string, limits: RuntimeEnv, ready: Promise<void>): Promise<Server> {
+export function launch(target: string, limits: RuntimeEnv, ready: Promise<void>, close: () => Promise<void> = async () => undefined): Promise<Server> {
   const server = getTestServer(target);
   const [app] = server.listeners('request') as Parameters<typeof gate>[0][];
   server.removeAllListeners('request');
@@ -28,6 +33,16 @@ export function launch(target: string, limits: RuntimeEnv, ready: Promise<void>)
   server.setTimeout(limits.REQUEST_TIMEOUT_MS + 10_000);
 
   let stopping = false;
+  let exiting = false;
+  const exit = () => {
+    if (exiting) return;
+    exiting = true;
+    const cap = setTimeout(() => process.exit(0), CLOSE_WAIT_MS);
+    void close().finally(() => {
+      clearTimeout(cap);
+      process.exit(0);
+    });
+  };
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
@@ -35,10 +50,10 @@ export function launch(target: string, limits: RuntimeEnv, ready: Promise<void>)
     log('info', `${signal}: closing; ${admission.inFlight} request(s) in flight`);
     const timer = setTimeout(() => {
       log('warn', `shutdown grace of ${limits.SHUTDOWN_GRACE_MS} ms passed with requests in flight; exiting`);
-      process.exit(0);
+      exit();
     }, limits.SHUTDOWN_GRACE_MS);
     timer.unref();
-    server.close(() => process.exit(0));
+    server.close(exit);
     // Keep-alive connections turn idle as their requests finish; close each as soon as it does.
     const sweep = setInterval(() => server.closeIdleConnections(), 50);
     sweep.unref();

@@ -7,12 +7,15 @@ import { parentPort } from 'node:worker_threads';
 import { ApiError } from '../contract/errors.js';
 import { requestTimings, type RequestTimings } from '../models/session.js';
 import { createModule } from '../modules/registry.js';
-import type { ModuleRuntime } from '../modules/runtime.js';
+import type { ModuleRuntime, ProcessOutput } from '../modules/runtime.js';
 import type { FromWorker, ToWorker, WorkerError } from './protocol.js';
 
 const port = parentPort;
 if (!port) throw new Error('module-worker runs as a worker thread');
 const runtimes = new Map<string, ModuleRuntime>();
+/** Replies not yet sent. */
+const active = new Set<Promise<void>>();
+let closing = false;
 const send = (message: FromWorker) => port.postMessage(message);
 
 function describe(error: unknown): WorkerError {
@@ -20,7 +23,29 @@ function describe(error: unknown): WorkerError {
   return { message: error instanceof Error ? error.message : String(error) };
 }
 
+function run(message: Extract<ToWorker, { kind: 'process' }>, timings: RequestTimings): Promise<ProcessOutput> {
+  if (closing) return Promise.reject(new ApiError(503, 'Server is shutting down; retry later', { 'Retry-After': '1' }));
+  const runtime = runtimes.get(message.service);
+  if (!runtime) return Promise.reject(new Error(`module worker does not host ${message.service}`));
+  const { image } = message;
+  return requestTimings.run(timings, () =>
+    runtime.process({
+      image: image && { ...image, data: Buffer.from(image.data.buffer, image.data.byteOffset, image.data.byteLength) },
+      objects: message.objects,
+      route: message.route,
+    }),
+  );
+}
+
 port.on('message', (message: ToWorker) => {
+  if (message.kind === 'close') {
+    // Ending the thread from outside (Worker.terminate) while onnxruntime is in a run aborts the whole
+    // process (its binding throws a C++ Napi::Error into a terminating isolate): the thread ends itself,
+    // once its requests are answered.
+    closing = true;
+    void Promise.allSettled([...active]).then(() => process.exit(0));
+    return;
+  }
   if (message.kind === 'load') {
     createModule(message.config).then(
       (runtime) => {
@@ -32,18 +57,10 @@ port.on('message', (message: ToWorker) => {
     return;
   }
   const timings: RequestTimings = { decodeMs: 0, inferenceMs: 0 };
-  const runtime = runtimes.get(message.service);
-  const work = runtime
-    ? requestTimings.run(timings, () =>
-        runtime.process({
-          image: message.image && { ...message.image, data: Buffer.from(message.image.data.buffer, message.image.data.byteOffset, message.image.data.byteLength) },
-          objects: message.objects,
-          route: message.route,
-        }),
-      )
-    : Promise.reject(new Error(`module worker does not host ${message.service}`));
-  work.then(
+  const reply = run(message, timings).then(
     (output) => send({ kind: 'result', id: message.id, output, inferenceMs: timings.inferenceMs }),
     (error: unknown) => send({ kind: 'error', id: message.id, error: describe(error), inferenceMs: timings.inferenceMs }),
   );
+  active.add(reply);
+  void reply.finally(() => active.delete(reply));
 });

@@ -110,6 +110,7 @@ export class ModuleWorkers {
     for (const slot of this.slots) {
       if (slot.loaded.has(service) && (!best || slot.inFlight.size < best.inFlight.size)) best = slot;
     }
+    if (this.closing) return Promise.reject(new ApiError(503, 'Server is shutting down; retry later', { 'Retry-After': '1' }));
     if (!best) return Promise.reject(new ApiError(503, 'Service is restarting a worker: models are loading', { 'Retry-After': '1' }));
     const slot = best;
     const id = this.nextId++;
@@ -121,8 +122,17 @@ export class ModuleWorkers {
     });
   }
 
+  /** Each worker finishes the requests it has, then ends; resolves when all have. (Never Worker.terminate: see module-worker.ts.) */
   async close(): Promise<void> {
     this.closing = true;
-    await Promise.all(this.slots.map((slot) => slot.worker.terminate()));
+    await Promise.all(
+      this.slots.map(
+        (slot) =>
+          new Promise<void>((resolve) => {
+            slot.worker.once('exit', () => resolve());
+            slot.worker.postMessage({ kind: 'close' } satisfies ToWorker);
+          }),
+      ),
+    );
   }
 }

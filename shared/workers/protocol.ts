@@ -9,6 +9,8 @@ import type { ProcessOutput } from '../modules/runtime.js';
  */
 export type ToWorker =
   | { kind: 'load'; service: string; config: ResolvedServiceConfig }
+  /** Finish the requests already received, then end the thread. */
+  | { kind: 'close' }
   | {
       kind: 'process';
       id: number;

@@ -4,7 +4,11 @@
  * bodies, errors thrown inside a worker keep their status and message, and concurrent requests spread
  * over the workers all succeed.
  */
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseValues, resolvedServicesFromValues } from '../../shared/config/values.js';
+import { projectRoot } from '../../shared/models/manifest.js';
 import { postSample, startServer, type ServerProcess } from '../../scripts/lib/server-process.js';
 import { demoPhoto, oneFace640 } from '../support/fixtures.js';
 
@@ -58,5 +62,40 @@ describe('module workers', () => {
     const replies = await Promise.all(Array.from({ length: 8 }, () => postSample(threaded.url, '/face-detector-template-extractor/process/sample', body)));
     expect(replies.map((r) => r.status)).toEqual(Array(8).fill(200));
     for (const r of replies) expect(r.body).toEqual(replies[0].body);
+  });
+});
+
+describe('a module worker that dies', () => {
+  it('fails its request with an error, is replaced, and the pool serves again', async () => {
+    // The compiled pool (npm test builds first): worker threads run JavaScript, not the TypeScript sources.
+    const dist = join(projectRoot, 'dist', 'shared');
+    const { ModuleWorkers } = (await import(pathToFileURL(join(dist, 'workers', 'module-workers.js')).href)) as typeof import('../../shared/workers/module-workers.js');
+    const { decodeImage } = (await import(pathToFileURL(join(dist, 'image', 'decode.js')).href)) as typeof import('../../shared/image/decode.js');
+    const config = resolvedServicesFromValues(parseValues(VALUES, 'values.yaml')).find((c) => c.service === 'face-detector-template-extractor')!;
+    const pool = new ModuleWorkers(1);
+    try {
+      const runtime = await pool.host(config);
+      const image = await decodeImage(await oneFace640(), { maxPixels: 16e6 });
+      const first = await runtime.process({ image, objects: [], route: 'image' });
+      expect(first.objects.length).toBeGreaterThan(0);
+      // Fault injection: end the (idle) worker's thread, and send it a request on its way out. (Not in
+      // the middle of an inference: terminating a thread inside onnxruntime aborts the whole process.)
+      const slots = (pool as unknown as { slots: { worker: { terminate(): Promise<number> } }[] }).slots;
+      const ended = slots[0].worker.terminate();
+      const inFlight = runtime.process({ image, objects: [], route: 'image' });
+      await ended;
+      await expect(inFlight).rejects.toThrow(/module worker failed/);
+      // The replacement loads the hosted service again; until then the pool answers 503 + Retry-After.
+      let again: Awaited<typeof first> | undefined;
+      for (let i = 0; i < 100 && !again; i++) {
+        again = await runtime.process({ image, objects: [], route: 'image' }).catch((error: { status?: number }) => {
+          expect(error.status).toBe(503);
+          return new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 100));
+        });
+      }
+      expect(again?.objects).toEqual(first.objects);
+    } finally {
+      await pool.close();
+    }
   });
 });
