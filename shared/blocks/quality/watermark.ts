@@ -15,21 +15,25 @@ export const WM_SIZE = 224;
 type Rect = readonly [number, number, number, number];
 const ZONES: Rect[] = [[76, 40, 148, 70], [40, 118, 80, 150], [144, 118, 184, 150]];
 
-function boxMean(g: Float32Array, w: number, h: number, r: number): Float32Array {
-  const tmp = new Float32Array(g.length), out = new Float32Array(g.length);
-  const n = 2 * r + 1;
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
+/**
+ * The (2r+1)² box mean of `g` (row width `w`) over one zone, as a zw × zh array. Separable, and only
+ * over the zone: the zones lie at least 40 px inside the 224² crop, so no window reaches its border.
+ */
+function zoneBoxMean(g: Float32Array, w: number, [x0, y0, x1, y1]: Rect, r: number): Float32Array {
+  const zw = x1 - x0, zh = y1 - y0, n = 2 * r + 1;
+  const tmp = new Float32Array((zh + 2 * r) * zw), out = new Float32Array(zh * zw);
+  for (let y = y0 - r; y < y1 + r; y++) {
+    for (let x = x0; x < x1; x++) {
       let s = 0;
-      for (let k = -r; k <= r; k++) s += g[y * w + Math.min(w - 1, Math.max(0, x + k))];
-      tmp[y * w + x] = s / n;
+      for (let k = -r; k <= r; k++) s += g[y * w + x + k];
+      tmp[(y - y0 + r) * zw + x - x0] = s / n;
     }
   }
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
+  for (let y = 0; y < zh; y++) {
+    for (let x = 0; x < zw; x++) {
       let s = 0;
-      for (let k = -r; k <= r; k++) s += tmp[Math.min(h - 1, Math.max(0, y + k)) * w + x];
-      out[y * w + x] = s / n;
+      for (let k = -r; k <= r; k++) s += tmp[(y + r + k) * zw + x];
+      out[y * zw + x] = s / n;
     }
   }
   return out;
@@ -47,15 +51,14 @@ export interface WatermarkStats {
 export function watermarkStats(aligned224: Uint8Array): WatermarkStats {
   const N = WM_SIZE;
   const g = greyOf(aligned224, N, N);
-  const fine = boxMean(g, N, N, 1), coarse = boxMean(g, N, N, 4);
   let n = 0, s = 0, ss = 0;
   const sigmas: number[] = [];
-  for (const [x0, y0, x1, y1] of ZONES) {
-    for (let y = y0; y < y1; y++) {
-      for (let x = x0; x < x1; x++) {
-        const v = fine[y * N + x] - coarse[y * N + x];
-        n++; s += v; ss += v * v;
-      }
+  for (const zone of ZONES) {
+    const [x0, y0, x1, y1] = zone;
+    const fine = zoneBoxMean(g, N, zone, 1), coarse = zoneBoxMean(g, N, zone, 4);
+    for (let i = 0; i < fine.length; i++) {
+      const v = fine[i] - coarse[i];
+      n++; s += v; ss += v * v;
     }
     for (let by = y0; by + 8 <= y1; by += 8) {
       for (let bx = x0; bx + 8 <= x1; bx += 8) {
