@@ -5,13 +5,13 @@ import { sampleRequestSchema } from '../contract/requests.js';
 import type { ResolvedServiceConfig } from '../config/service-config.js';
 import { isCloudEvent, parseCloudEvent, replyEvent } from '../events/cloudevents.js';
 import { decodeBase64 } from '../image/base64.js';
-import { decodeImage } from '../image/decode.js';
+import { decodeImage, inspectImage, type DecodeLimits } from '../image/decode.js';
 import type { RgbImage } from '../image/rgb-image.js';
 import { requestTimings, type RequestTimings } from '../models/session.js';
 import { Modules } from '../modules/catalogue.js';
 import { normaliseObjects } from '../modules/objects.js';
 import { createModule } from '../modules/registry.js';
-import type { ModuleRuntime, ProcessOutput } from '../modules/runtime.js';
+import type { EncodedImage, EncodedProcessInput, ModuleRuntime, ProcessInput, ProcessOutput } from '../modules/runtime.js';
 import type { ModuleWorkers } from '../workers/module-workers.js';
 import { PixelBudget } from './admission.js';
 import type { RuntimeEnv } from './limits.js';
@@ -88,11 +88,9 @@ export class ServiceEndpoint {
       if (path === '/process/sample' || path === '/process/image' || path === '/') {
         if (method !== 'POST') throw new ApiError(405, 'Method Not Allowed', { Allow: 'POST' });
         const module = this.module();
-        const { request, image, verbatim } = await this.readRequest(req, path, event, ctx, timings);
+        const { request, input, verbatim } = await this.readRequest(req, path, event, ctx, timings, module);
         const output = await withTimeout(
-          requestTimings.run(timings, () =>
-            module.process({ image, objects: normaliseObjects(request.objects as Json[] | undefined), route: path === '/process/image' ? 'image' : 'sample' }),
-          ),
+          requestTimings.run(timings, () => ('encoded' in input ? module.processEncoded!(input) : module.process(input))),
           this.limits.REQUEST_TIMEOUT_MS,
         );
         const response = serialise(request, output);
@@ -116,16 +114,23 @@ export class ServiceEndpoint {
     }
   }
 
-  /** The request and its decoded image. Apart from handle() so that the raw body and the encoded image are garbage once decoded. */
+  /**
+   * The request and the module's input: the image decoded here, or, for a runtime that decodes it
+   * itself (module workers), only inspected and admitted. Apart from handle() so that the raw body is
+   * garbage once parsed.
+   */
   private async readRequest(
     req: Request,
     path: string,
     event: boolean,
     ctx: RequestContext,
     timings: RequestTimings,
-  ): Promise<{ request: Json; image?: RgbImage; verbatim: boolean }> {
+    module: ModuleRuntime,
+  ): Promise<{ request: Json; input: ProcessInput | EncodedProcessInput; verbatim: boolean }> {
     const { request, encoded, verbatim } = this.parseRequest(req, path, event, ctx);
-    return { request, image: encoded ? await this.decode(encoded, timings, ctx) : undefined, verbatim };
+    const common = { objects: normaliseObjects(request.objects as Json[] | undefined), route: path === '/process/image' ? ('image' as const) : ('sample' as const) };
+    if (encoded && module.processEncoded) return { request, input: { ...common, encoded: await this.inspect(encoded, timings, ctx) }, verbatim };
+    return { request, input: { ...common, image: encoded ? await this.decode(encoded, timings, ctx) : undefined }, verbatim };
   }
 
   /** `verbatim`: `$image` is canonical base64 (or ours), safe to echo into JSON unescaped. */
@@ -163,13 +168,33 @@ export class ServiceEndpoint {
     return parsed.data as Json;
   }
 
+  private decodeLimits(ctx: RequestContext): DecodeLimits {
+    return {
+      maxPixels: this.limits.MAX_IMAGE_PIXELS,
+      maxInputPixels: this.limits.MAX_INPUT_PIXELS,
+      admit: async (pixels: number) => {
+        ctx.releasePixels = await this.pixels.take(pixels);
+      },
+    };
+  }
+
   private async decode(bytes: Buffer, timings: RequestTimings, ctx: RequestContext): Promise<RgbImage> {
     const t = performance.now();
-    const admit = async (pixels: number) => {
-      ctx.releasePixels = await this.pixels.take(pixels);
-    };
     try {
-      return await decodeImage(bytes, { maxPixels: this.limits.MAX_IMAGE_PIXELS, maxInputPixels: this.limits.MAX_INPUT_PIXELS, admit });
+      return await decodeImage(bytes, this.decodeLimits(ctx));
+    } finally {
+      timings.decodeMs += performance.now() - t;
+    }
+  }
+
+  /** decode()'s checks and admission without the decode, which the runtime does; the pixel budget is held all the same. */
+  private async inspect(bytes: Buffer, timings: RequestTimings, ctx: RequestContext): Promise<EncodedImage> {
+    const t = performance.now();
+    try {
+      const { admit, ...limits } = this.decodeLimits(ctx);
+      const inspection = await inspectImage(bytes, limits);
+      await admit!(inspection.decodedPixels);
+      return { bytes, inspection, limits };
     } finally {
       timings.decodeMs += performance.now() - t;
     }

@@ -32,26 +32,35 @@ function tooLarge(width: number, height: number, limits: DecodeLimits): ApiError
   );
 }
 
+/** What the header says, checked against the limits: enough to admit the image and to decode it. */
+export interface ImageInspection {
+  format: 'bmp' | 'sharp';
+  /** Stored size (before EXIF orientation). */
+  width: number;
+  height: number;
+  /** EXIF orientation (1 when absent). */
+  orientation: number;
+  /** Pixels the decode will produce (after any downscale to maxPixels): what admission counts. */
+  decodedPixels: number;
+}
+
 /**
- * Encoded bytes → 8-bit sRGB pixels with EXIF orientation applied, alpha flattened onto white and
- * grey, CMYK or 16-bit input converted. Everything that cannot be decoded is the contract's
- * "format not supported" error; nothing here writes the image anywhere.
+ * Reads the header only: refuses what cannot or must not be decoded (unknown format, no size, more
+ * than maxInputPixels; a BMP over maxPixels) before any pixel is allocated.
  */
-export async function decodeImage(bytes: Uint8Array, limits: DecodeLimits): Promise<RgbImage> {
-  const buffer = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+export async function inspectImage(bytes: Uint8Array, limits: DecodeLimits): Promise<ImageInspection> {
+  const buffer = asBuffer(bytes);
   if (isBmp(buffer)) {
     try {
       const { width, height } = bmpSize(buffer);
       // BMP has no shrink-on-load: it is decoded whole, so the decoded-size limit is its limit.
       if (width * height > limits.maxPixels) throw tooLarge(width, height, { maxPixels: limits.maxPixels });
-      await limits.admit?.(width * height);
-      return decodeBmp(buffer);
+      return { format: 'bmp', width, height, orientation: 1, decodedPixels: width * height };
     } catch (error) {
       if (error instanceof BmpError) throw new ApiError(400, Messages.badFormat);
       throw error;
     }
   }
-
   let meta: Metadata;
   try {
     meta = await sharp(buffer, { limitInputPixels: false }).metadata();
@@ -63,16 +72,41 @@ export async function decodeImage(bytes: Uint8Array, limits: DecodeLimits): Prom
   const height = meta.pageHeight ?? meta.height ?? 0;
   if (width <= 0 || height <= 0) throw new ApiError(400, Messages.badFormat);
   if (width * height > inputLimit(limits)) throw tooLarge(width, height, limits);
+  return { format: 'sharp', width, height, orientation: meta.orientation ?? 1, decodedPixels: Math.min(width * height, limits.maxPixels) };
+}
+
+/**
+ * Encoded bytes → 8-bit sRGB pixels with EXIF orientation applied, alpha flattened onto white and
+ * grey, CMYK or 16-bit input converted. Everything that cannot be decoded is the contract's
+ * "format not supported" error; nothing here writes the image anywhere.
+ */
+export async function decodeImage(bytes: Uint8Array, limits: DecodeLimits): Promise<RgbImage> {
+  const inspection = await inspectImage(bytes, limits);
+  await limits.admit?.(inspection.decodedPixels);
+  return decodeInspected(bytes, inspection, limits);
+}
+
+/** The decode half of decodeImage, for bytes inspectImage accepted (possibly on another thread). */
+export async function decodeInspected(bytes: Uint8Array, inspection: ImageInspection, limits: DecodeLimits): Promise<RgbImage> {
+  const buffer = asBuffer(bytes);
+  if (inspection.format === 'bmp') {
+    try {
+      return decodeBmp(buffer);
+    } catch (error) {
+      if (error instanceof BmpError) throw new ApiError(400, Messages.badFormat);
+      throw error;
+    }
+  }
+  const { width, height, orientation } = inspection;
   const shrink = Math.min(1, Math.sqrt(limits.maxPixels / (width * height)));
-  await limits.admit?.(Math.min(width * height, limits.maxPixels));
   try {
     let pipeline = sharp(buffer, {
       limitInputPixels: inputLimit(limits),
       failOn: 'error', // a truncated file is an error, not a half-grey image
       pages: 1,
     }).autoOrient();
+    const swapped = orientation >= 5; // EXIF orientations 5–8 swap width and height
     if (shrink < 1) {
-      const swapped = (meta.orientation ?? 1) >= 5; // EXIF orientations 5–8 swap width and height
       const [w, h] = swapped ? [height, width] : [width, height];
       pipeline = pipeline.resize(Math.max(1, Math.floor(w * shrink)), Math.max(1, Math.floor(h * shrink)), { fit: 'fill' });
     }
@@ -83,9 +117,13 @@ export async function decodeImage(bytes: Uint8Array, limits: DecodeLimits): Prom
       .raw({ depth: 'uchar' })
       .toBuffer({ resolveWithObject: true });
     if (info.channels !== 3) throw new Error(`unexpected channel count ${info.channels}`);
-    const orientedWidth = (meta.orientation ?? 1) >= 5 ? height : width;
+    const orientedWidth = swapped ? height : width;
     return { data, width: info.width, height: info.height, scale: orientedWidth / info.width };
   } catch {
     throw new ApiError(400, Messages.badFormat);
   }
+}
+
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }

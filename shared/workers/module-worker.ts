@@ -3,10 +3,13 @@
  * requests for them. onnxruntime-node runs inference synchronously on the calling thread, so one
  * process needs one such thread per core to use its cores; the HTTP thread only parses and answers.
  */
+import { performance } from 'node:perf_hooks';
 import { parentPort } from 'node:worker_threads';
 import { ApiError } from '../contract/errors.js';
+import { decodeInspected } from '../image/decode.js';
 import { requestTimings, type RequestTimings } from '../models/session.js';
 import { createModule } from '../modules/registry.js';
+import type { RgbImage } from '../image/rgb-image.js';
 import type { ModuleRuntime, ProcessOutput } from '../modules/runtime.js';
 import type { FromWorker, ToWorker, WorkerError } from './protocol.js';
 
@@ -23,18 +26,23 @@ function describe(error: unknown): WorkerError {
   return { message: error instanceof Error ? error.message : String(error) };
 }
 
-function run(message: Extract<ToWorker, { kind: 'process' }>, timings: RequestTimings): Promise<ProcessOutput> {
-  if (closing) return Promise.reject(new ApiError(503, 'Server is shutting down; retry later', { 'Retry-After': '1' }));
+async function run(message: Extract<ToWorker, { kind: 'process' }>, timings: RequestTimings): Promise<ProcessOutput> {
+  if (closing) throw new ApiError(503, 'Server is shutting down; retry later', { 'Retry-After': '1' });
   const runtime = runtimes.get(message.service);
-  if (!runtime) return Promise.reject(new Error(`module worker does not host ${message.service}`));
-  const { image } = message;
-  return requestTimings.run(timings, () =>
-    runtime.process({
-      image: image && { ...image, data: Buffer.from(image.data.buffer, image.data.byteOffset, image.data.byteLength) },
-      objects: message.objects,
-      route: message.route,
-    }),
-  );
+  if (!runtime) throw new Error(`module worker does not host ${message.service}`);
+  let image: RgbImage | undefined;
+  if (message.encoded) {
+    const started = performance.now();
+    try {
+      image = await decodeInspected(message.encoded.bytes, message.encoded.inspection, message.encoded.limits);
+    } finally {
+      timings.decodeMs += performance.now() - started;
+    }
+  } else if (message.image) {
+    const { data } = message.image;
+    image = { ...message.image, data: Buffer.from(data.buffer, data.byteOffset, data.byteLength) };
+  }
+  return requestTimings.run(timings, () => runtime.process({ image, objects: message.objects, route: message.route }));
 }
 
 port.on('message', (message: ToWorker) => {
@@ -58,8 +66,8 @@ port.on('message', (message: ToWorker) => {
   }
   const timings: RequestTimings = { decodeMs: 0, inferenceMs: 0 };
   const reply = run(message, timings).then(
-    (output) => send({ kind: 'result', id: message.id, output, inferenceMs: timings.inferenceMs }),
-    (error: unknown) => send({ kind: 'error', id: message.id, error: describe(error), inferenceMs: timings.inferenceMs }),
+    (output) => send({ kind: 'result', id: message.id, output, ...timings }),
+    (error: unknown) => send({ kind: 'error', id: message.id, error: describe(error), ...timings }),
   );
   active.add(reply);
   void reply.finally(() => active.delete(reply));

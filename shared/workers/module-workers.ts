@@ -4,7 +4,7 @@ import { Worker } from 'node:worker_threads';
 import type { ResolvedServiceConfig } from '../config/service-config.js';
 import { ApiError } from '../contract/errors.js';
 import { requestTimings, type RequestTimings } from '../models/session.js';
-import type { ModuleRuntime, ProcessInput, ProcessOutput } from '../modules/runtime.js';
+import type { EncodedProcessInput, ModuleRuntime, ProcessInput, ProcessOutput } from '../modules/runtime.js';
 import type { FromWorker, ToWorker, WorkerError } from './protocol.js';
 
 interface Pending {
@@ -24,6 +24,8 @@ interface Slot {
 
 const script = new URL('./module-worker.js', import.meta.url);
 
+type ToWorkerImage = Extract<ToWorker, { kind: 'process' }>['image'];
+
 /** Whether workers can start: the worker entry exists as JavaScript (not under vitest, which runs the TypeScript sources). */
 export const workersAvailable = () => script.protocol === 'file:' && existsSync(fileURLToPath(script));
 
@@ -33,8 +35,9 @@ function rebuild(error: WorkerError): Error {
 
 /**
  * A fixed set of module worker threads, one per CPU the process may use. Every hosted service is loaded
- * in every worker; a request goes to the worker with the fewest requests in flight. The decoded image
- * crosses once per request (copied: ~1 ms for 12 MP), the answer's objects come back.
+ * in every worker; a request goes to the worker with the fewest requests in flight. The encoded image
+ * crosses once per request (copied: the JPEG, not its pixels) and is decoded in the worker; the answer's
+ * objects come back.
  * A worker that dies serving fails its requests with a 500 and is replaced, reloading what it hosted.
  */
 export class ModuleWorkers {
@@ -70,7 +73,10 @@ export class ModuleWorkers {
     const pending = slot.inFlight.get(message.id);
     if (!pending) return;
     slot.inFlight.delete(message.id);
-    if (pending.timings) pending.timings.inferenceMs += message.inferenceMs;
+    if (pending.timings) {
+      pending.timings.decodeMs += message.decodeMs;
+      pending.timings.inferenceMs += message.inferenceMs;
+    }
     if (message.kind === 'result') pending.resolve(message.output);
     else pending.reject(rebuild(message.error));
   }
@@ -102,10 +108,15 @@ export class ModuleWorkers {
   async host(config: ResolvedServiceConfig): Promise<ModuleRuntime> {
     this.hosted.set(config.service, config);
     await Promise.all(this.slots.map((slot) => this.load(slot, config.service, config)));
-    return { config, process: (input) => this.process(config.service, input) };
+    return {
+      config,
+      process: (input) => this.dispatch(config.service, input, input.image && { data: new Uint8Array(input.image.data), width: input.image.width, height: input.image.height, scale: input.image.scale ?? 1 }, undefined),
+      processEncoded: (input) => this.dispatch(config.service, input, undefined, input.encoded && { ...input.encoded, bytes: new Uint8Array(input.encoded.bytes) }),
+    };
   }
 
-  private process(service: string, input: ProcessInput): Promise<ProcessOutput> {
+  /** Sends one request to the least busy worker; `image` / `encoded` are fresh copies whose buffers are transferred. */
+  private dispatch(service: string, input: Pick<ProcessInput, 'objects' | 'route'>, image: ToWorkerImage, encoded: EncodedProcessInput['encoded']): Promise<ProcessOutput> {
     let best: Slot | undefined;
     for (const slot of this.slots) {
       if (slot.loaded.has(service) && (!best || slot.inFlight.size < best.inFlight.size)) best = slot;
@@ -114,11 +125,11 @@ export class ModuleWorkers {
     if (!best) return Promise.reject(new ApiError(503, 'Service is restarting a worker: models are loading', { 'Retry-After': '1' }));
     const slot = best;
     const id = this.nextId++;
-    const image = input.image && { data: new Uint8Array(input.image.data), width: input.image.width, height: input.image.height, scale: input.image.scale ?? 1 };
+    const transfer = [image?.data.buffer, encoded?.bytes.buffer].filter((b): b is ArrayBuffer => b instanceof ArrayBuffer);
     return new Promise<ProcessOutput>((resolve, reject) => {
       slot.inFlight.set(id, { timings: requestTimings.getStore(), resolve, reject });
-      const message: ToWorker = { kind: 'process', id, service, image, objects: input.objects, route: input.route };
-      slot.worker.postMessage(message, image ? [image.data.buffer as ArrayBuffer] : []);
+      const message: ToWorker = { kind: 'process', id, service, image, encoded, objects: input.objects, route: input.route };
+      slot.worker.postMessage(message, transfer);
     });
   }
 

@@ -1,7 +1,7 @@
 import type { ResolvedServiceConfig } from '../config/service-config.js';
 import type { ValidationIssue } from '../contract/errors.js';
 import type { ImageObject } from '../contract/objects.js';
-import type { ProcessOutput } from '../modules/runtime.js';
+import type { EncodedImage, ProcessOutput } from '../modules/runtime.js';
 
 /**
  * Messages between the HTTP thread and a module worker. Both ends are this code base, in one process,
@@ -15,7 +15,9 @@ export type ToWorker =
       kind: 'process';
       id: number;
       service: string;
+      /** Decoded pixels, or the encoded image for the worker to decode (at most one of the two). */
       image?: { data: Uint8Array; width: number; height: number; scale: number };
+      encoded?: EncodedImage;
       objects: ImageObject[];
       route: 'image' | 'sample';
     };
@@ -31,5 +33,5 @@ export interface WorkerError {
 export type FromWorker =
   | { kind: 'loaded'; service: string }
   | { kind: 'load-failed'; service: string; message: string }
-  | { kind: 'result'; id: number; output: ProcessOutput; inferenceMs: number }
-  | { kind: 'error'; id: number; error: WorkerError; inferenceMs: number };
+  | { kind: 'result'; id: number; output: ProcessOutput; decodeMs: number; inferenceMs: number }
+  | { kind: 'error'; id: number; error: WorkerError; decodeMs: number; inferenceMs: number };

@@ -78,7 +78,10 @@ describe('graceful shutdown', () => {
       expect(code).toBe(0);
       expect(at - signalled).toBeLessThan(3000);
       const outcomes = await Promise.all(inFlight);
-      expect(outcomes).toContain('cut'); // eight requests of ~150 ms each cannot all fit in 300 ms
+      // Eight requests of ~150 ms each cannot all fit in 300 ms: the rest are cut, or (module workers
+      // stopping in order while the process exits) refused with 503 + Retry-After.
+      expect(outcomes.filter((o) => o !== 200).length).toBeGreaterThan(0);
+      for (const o of outcomes) expect([200, 503, 'cut']).toContain(o);
       expect(server.output()).toMatch(/shutdown grace of 300 ms passed/);
     } finally {
       await server.stop('SIGKILL');
