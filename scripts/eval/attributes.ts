@@ -6,7 +6,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EmotionLabels } from '../../shared/contract/objects.js';
 import { dataRoot, readCsv } from '../lib/datasets.js';
-import { postImage, postSample, type SampleReply } from '../lib/server-process.js';
+import { postImage, postSample, startServer, type SampleReply } from '../lib/server-process.js';
+import type { EvalTask } from './task.js';
 
 export type EmotionModelChoice = 'fr_expression' | 'emotion';
 
@@ -186,6 +187,36 @@ export function genderReport(flow: string, s: GenderSummary): string {
 type Label = (typeof EmotionLabels)[number];
 
 /** Dataset folder names → contract labels. CK+ contempt has no contract label and is left out. */
+const AGE_GENDER_REPORTS = {
+  age: { report: (title: string, items: AgeGenderItem[]) => ageReport(title, ageSummary(items)), detectNote: '' },
+  gender: { report: (title: string, items: AgeGenderItem[]) => genderReport(title, genderSummary(items)), detectNote: '; no face counts as wrong' },
+};
+
+/** The age or the gender eval task: the UTKFace chips through its estimator, for both ways a client can send a chip. */
+export function ageGenderTask(kind: 'age' | 'gender'): EvalTask {
+  const { report, detectNote } = AGE_GENDER_REPORTS[kind];
+  return {
+    name: kind,
+    dataset: 'age_gender_utkface',
+    async run() {
+      const server = await startServer({ values: attributesValues() });
+      try {
+        const whole = await evalAgeGender(server.url, { flow: 'whole', services: [kind] });
+        const detect = await evalAgeGender(server.url, { flow: 'detect', services: [kind] });
+        return [
+          `age_gender_utkface (dev split), ${kind}-estimator through HTTP; 200×200 "aligned & cropped" chips`,
+          '',
+          report('process/sample, no objects (the whole chip is the face)', whole),
+          '',
+          report(`process/image (faces detected first, min_size 20; largest face${detectNote})`, detect),
+        ].join('\n');
+      } finally {
+        await server.stop();
+      }
+    },
+  };
+}
+
 export const EMOTION_DATASETS: Record<'emotion_fer2013' | 'emotion_ckplus', Record<string, Label>> = {
   emotion_fer2013: { angry: 'ANGRY', disgust: 'DISGUSTED', fear: 'SCARED', happy: 'HAPPY', neutral: 'NEUTRAL', sad: 'SAD', surprise: 'SURPRISED' },
   emotion_ckplus: { anger: 'ANGRY', disgust: 'DISGUSTED', fear: 'SCARED', happy: 'HAPPY', sadness: 'SAD', surprise: 'SURPRISED' },

@@ -1,6 +1,9 @@
 import { affineScale, type Affine } from '../geometry/similarity.js';
 import type { RgbImage } from './rgb-image.js';
 
+/** Sub-samples per axis for a patch that shrinks the source by `scale`: one up to 1.5×, at most 4. */
+const subSamples = (scale: number) => Math.min(4, Math.max(1, Math.round(scale / 1.5 + 0.5)));
+
 /**
  * Samples an RGB patch of `outW × outH` where output pixel (u, v) comes from source point
  * `dstToSrc(u + 0.5, v + 0.5)`. Bilinear, with k×k supersampling when the patch shrinks the source by
@@ -11,7 +14,7 @@ export function warpAffine(img: RgbImage, dstToSrc: Affine, outW: number, outH: 
   const { data, width, height } = img;
   const out = new Uint8Array(outW * outH * 3);
   const [a, b, tx, c, d, ty] = dstToSrc;
-  const k = Math.min(4, Math.max(1, Math.round(affineScale(dstToSrc) / 1.5 + 0.5)));
+  const k = subSamples(affineScale(dstToSrc));
   const inv = 1 / (k * k);
   const stride = width * 3;
   for (let v = 0; v < outH; v++) {
@@ -105,7 +108,7 @@ function axisTaps(start: number, step: number, outN: number, k: number, size: nu
  */
 export function cropResize(img: RgbImage, x: number, y: number, w: number, h: number, outW: number, outH: number): Uint8Array {
   const { data, width, height } = img;
-  const k = Math.min(4, Math.max(1, Math.round(Math.sqrt((w / outW) * (h / outH)) / 1.5 + 0.5)));
+  const k = subSamples(Math.sqrt((w / outW) * (h / outH)));
   const cols = axisTaps(x, w / outW, outW, k, width);
   const rows = axisTaps(y, h / outH, outH, k, height);
   const out = new Uint8Array(outW * outH * 3);
